@@ -1,0 +1,50 @@
+package dev.pgdo;
+
+import dev.pgdo.config.AppConfig;
+import dev.pgdo.config.ConfigException;
+import dev.pgdo.config.ConfigLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * Entry point: {@code java -jar postgres-do.jar [-conf conf/<file>.json] [--region R] [--http-port N]}.
+ * SIGTERM and SIGINT drain and stop the node, then exit 0.
+ */
+public final class Main {
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    AppConfig config;
+    try {
+      config = ConfigLoader.load(args, System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("postgres-do: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Node node;
+    try {
+      node = Node.start(config);
+    } catch (RuntimeException e) {
+      log.error("postgres-do failed to start: {}", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
+    Runnable stopAndExit = () -> {
+      try {
+        node.stop();
+      } finally {
+        System.exit(0);
+      }
+    };
+    // A signal handler (rather than only a shutdown hook) lets the JVM exit 0 after a clean drain.
+    Signal.handle(new Signal("TERM"), signal -> new Thread(stopAndExit, "pgdo-shutdown").start());
+    Signal.handle(new Signal("INT"), signal -> new Thread(stopAndExit, "pgdo-shutdown").start());
+    Runtime.getRuntime().addShutdownHook(new Thread(node::stop, "pgdo-shutdown-hook"));
+  }
+}

@@ -1,0 +1,16 @@
+package dev.pgdo.bus;
+
+/** Every event-bus address the service uses. Region ids are {@code [a-z]+}, so dots are safe separators. */
+public final class Addresses {
+
+  /** Published when a tenant is deleted or its token rotated: drop cached credentials and pools. */
+  public static final String TENANT_CHANGED = "pgdo.control.tenant-changed";
+
+  private Addresses() {
+  }
+
+  /** The public address of one shared compute instance, e.g. {@code shared-compute.enam.0}. */
+  public static String compute(String region, int index) {
+    return "shared-compute." + region + "." + index;
+  }
+}

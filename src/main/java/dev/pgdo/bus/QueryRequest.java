@@ -1,0 +1,168 @@
+package dev.pgdo.bus;
+
+import dev.pgdo.tenant.TenantId;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A validated query: one statement, or a transaction of several. The wire form is API.md's
+ * request body plus {@code "tenant"}, and is both what HTTP clients post and what event-bus
+ * clients send to {@code shared-compute.<region>.<index>}.
+ *
+ * @param transaction true when the statements run in one explicit transaction (a
+ *                    {@code "transaction"} request, or a single statement given an isolation
+ *                    level or readOnly)
+ * @param batch       true for a {@code "transaction"} request: the answer is {@code {"results": [...]}}
+ */
+public record QueryRequest(String tenant, List<Statement> statements, boolean transaction, boolean batch,
+                           Isolation isolation, boolean readOnly) {
+
+  public enum RowMode { OBJECT, ARRAY }
+
+  public enum Isolation {
+    READ_COMMITTED("read committed"), REPEATABLE_READ("repeatable read"), SERIALIZABLE("serializable");
+
+    private final String sql;
+
+    Isolation(String sql) {
+      this.sql = sql;
+    }
+
+    /** The level as PostgreSQL spells it after {@code ISOLATION LEVEL}. */
+    public String sql() {
+      return sql;
+    }
+  }
+
+  /** One SQL statement with its (unconverted) JSON parameters. */
+  public record Statement(String sql, JsonArray params, RowMode rowMode) {
+  }
+
+  /** @throws PgdoException {@code invalid_request} or {@code invalid_tenant} */
+  public static QueryRequest fromJson(JsonObject json) {
+    String tenant = TenantId.require(json.getValue("tenant") instanceof String s ? s : null);
+    Object sql = json.getValue("sql");
+    Object transaction = json.getValue("transaction");
+    if (sql != null && transaction != null) {
+      throw invalid("give either 'sql' or 'transaction', not both");
+    }
+    if (sql == null && transaction == null) {
+      throw invalid("missing 'sql' (or 'transaction')");
+    }
+    RowMode rowMode = rowMode(json.getValue("rowMode"), RowMode.OBJECT, "rowMode");
+    Isolation isolation = isolation(json.getValue("isolation"));
+    Object readOnlyValue = json.getValue("readOnly");
+    if (readOnlyValue != null && !(readOnlyValue instanceof Boolean)) {
+      throw invalid("'readOnly' must be a boolean");
+    }
+    boolean readOnly = Boolean.TRUE.equals(readOnlyValue);
+    boolean explicitTx = isolation != null || readOnly;
+    Isolation level = isolation == null ? Isolation.READ_COMMITTED : isolation;
+
+    if (sql != null) {
+      Statement statement = statement(json, rowMode, "");
+      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly);
+    }
+    if (!(transaction instanceof JsonArray items)) {
+      throw invalid("'transaction' must be an array of {\"sql\", \"params\"} objects");
+    }
+    if (items.isEmpty()) {
+      throw invalid("'transaction' must hold at least one statement");
+    }
+    List<Statement> statements = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      if (!(items.getValue(i) instanceof JsonObject item)) {
+        throw invalid("transaction[" + i + "] must be an object with 'sql'");
+      }
+      statements.add(statement(item, rowMode, "transaction[" + i + "]."));
+    }
+    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly);
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject().put("tenant", tenant);
+    if (batch) {
+      JsonArray items = new JsonArray();
+      statements.forEach(s -> items.add(statementJson(s)));
+      json.put("transaction", items);
+    } else {
+      statementJson(statements.get(0)).forEach(e -> json.put(e.getKey(), e.getValue()));
+    }
+    if (transaction) {
+      json.put("isolation", isolation.sql()).put("readOnly", readOnly);
+    }
+    return json;
+  }
+
+  private static JsonObject statementJson(Statement s) {
+    return new JsonObject().put("sql", s.sql()).put("params", s.params())
+        .put("rowMode", s.rowMode().name().toLowerCase(Locale.ROOT));
+  }
+
+  private static Statement statement(JsonObject json, RowMode defaultMode, String where) {
+    if (!(json.getValue("sql") instanceof String sql) || sql.isBlank()) {
+      throw invalid("'" + where + "sql' must be a non-empty string");
+    }
+    Object params = json.getValue("params");
+    if (params != null && !(params instanceof JsonArray)) {
+      throw invalid("'" + where + "params' must be an array");
+    }
+    JsonArray list = params == null ? new JsonArray() : (JsonArray) params;
+    for (int i = 0; i < list.size(); i++) {
+      checkParam(list.getValue(i), where + "params[" + i + "]");
+    }
+    return new Statement(sql, list, rowMode(json.getValue("rowMode"), defaultMode, where + "rowMode"));
+  }
+
+  /** A top-level parameter may be any JSON value; arrays hold scalars or nested arrays only. */
+  private static void checkParam(Object value, String where) {
+    if (value instanceof JsonArray array) {
+      array.forEach(element -> checkArrayElement(element, where));
+    }
+  }
+
+  private static void checkArrayElement(Object element, String where) {
+    if (element instanceof JsonObject) {
+      throw invalid("'" + where + "': arrays may hold only scalars or arrays");
+    }
+    if (element instanceof JsonArray nested) {
+      nested.forEach(inner -> checkArrayElement(inner, where));
+    }
+  }
+
+  private static RowMode rowMode(Object value, RowMode defaultMode, String key) {
+    if (value == null) {
+      return defaultMode;
+    }
+    if ("object".equals(value)) {
+      return RowMode.OBJECT;
+    }
+    if ("array".equals(value)) {
+      return RowMode.ARRAY;
+    }
+    throw invalid("'" + key + "' must be \"object\" or \"array\"");
+  }
+
+  private static Isolation isolation(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof String s) {
+      String normalized = s.trim().replaceAll("[\\s_]+", " ").toLowerCase(Locale.ROOT);
+      for (Isolation level : Isolation.values()) {
+        if (level.sql.equals(normalized)) {
+          return level;
+        }
+      }
+    }
+    throw invalid("'isolation' must be \"read committed\", \"repeatable read\" or \"serializable\"");
+  }
+
+  private static PgdoException invalid(String message) {
+    return new PgdoException(ErrorCode.INVALID_REQUEST, message);
+  }
+}

@@ -1,0 +1,215 @@
+package dev.pgdo.compute;
+
+import dev.pgdo.bus.Addresses;
+import dev.pgdo.bus.BusHeaders;
+import dev.pgdo.bus.ErrorCode;
+import dev.pgdo.bus.PgdoException;
+import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.config.AppConfig;
+import dev.pgdo.db.PgTargets;
+import dev.pgdo.db.SqlQueries;
+import dev.pgdo.routing.Rendezvous;
+import dev.pgdo.tenant.TenantStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One shared compute instance, consuming {@code shared-compute.<region>.<index>}: it runs tenant
+ * queries on warm per-tenant connections, and a periodic keep-warm timer pings idle connections
+ * and tops each tenant up to its warm minimum, so that user queries do not pay for connection
+ * set-up or meet a dead connection. On start it pre-warms the tenants that rendezvous hashing
+ * assigns to it.
+ */
+public final class ComputeVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(ComputeVerticle.class);
+
+  private final AppConfig config;
+  private final String region;
+  private final int index;
+  private final String address;
+  private final PgTargets targets;
+  private final TenantStore tenants;
+  private final MeterRegistry registry;
+
+  private TenantPools pools;
+  private QueryExecutor executor;
+  private MemberStats stats;
+  private boolean warm;
+  private boolean prewarming;
+  private boolean keepWarmRunning;
+
+  public ComputeVerticle(AppConfig config, String region, int index, PgTargets targets, TenantStore tenants,
+                         MeterRegistry registry) {
+    this.config = config;
+    this.region = region;
+    this.index = index;
+    this.address = Addresses.compute(region, index);
+    this.targets = targets;
+    this.tenants = tenants;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    pools = new TenantPools(vertx, targets, config.compute(), config.limits().tenantConcurrency());
+    executor = new QueryExecutor(new StatementRunner(config.limits()));
+    stats = new MemberStats(registry, region, index);
+    vertx.setPeriodic(config.keepWarmIntervalMs(), id -> onTimer());
+    Future<Void> control = vertx.eventBus().<String>consumer(Addresses.TENANT_CHANGED,
+        msg -> pools.evict(msg.body())).completion();
+    Future<Void> queries = vertx.eventBus().consumer(address, this::onMessage).completion();
+    return Future.all(control, queries).onSuccess(v -> prewarm());
+  }
+
+  @Override
+  public Future<?> stop() {
+    pools.closeAll();
+    return Future.succeededFuture();
+  }
+
+  private void onMessage(Message<Object> message) {
+    if (BusHeaders.OP_STATUS.equals(message.headers().get(BusHeaders.OP))) {
+      message.reply(status());
+      return;
+    }
+    QueryRequest request;
+    try {
+      if (!(message.body() instanceof JsonObject body)) {
+        throw new PgdoException(ErrorCode.INVALID_REQUEST, "the message body must be a JSON object");
+      }
+      request = QueryRequest.fromJson(body);
+    } catch (PgdoException e) {
+      e.failMessage(message);
+      return;
+    }
+    long start = System.nanoTime();
+    TenantPool pool = pools.get(request.tenant());
+    boolean warmHit = pool.hasIdleConnection();
+    executor.execute(request, pool)
+        .onSuccess(body -> {
+          stats.recordQuery(warmHit, true, System.nanoTime() - start);
+          body.put("compute", computeJson(warmHit));
+          message.reply(body);
+        })
+        .onFailure(err -> {
+          stats.recordQuery(warmHit, false, System.nanoTime() - start);
+          PgdoException error = PgErrors.translate(err);
+          if (error.code() == ErrorCode.TENANT_NOT_FOUND) {
+            pools.evict(request.tenant());
+          } else if (error.code() == ErrorCode.INTERNAL_ERROR) {
+            log.error("{}: query for tenant {} failed", address, request.tenant(), err);
+          }
+          error.failMessage(message);
+        });
+  }
+
+  private JsonObject computeJson(boolean warmHit) {
+    return new JsonObject().put("address", address).put("region", region).put("node", config.nodeId())
+        .put("colo", null).put("warm", warmHit);
+  }
+
+  private JsonObject status() {
+    refreshPoolStats();
+    return stats.toJson()
+        .put("address", address)
+        .put("index", index)
+        .put("region", region)
+        .put("node", config.nodeId())
+        .put("state", warm ? "warm" : "cold")
+        .put("tenantEvictions", pools.evictions());
+  }
+
+  private void onTimer() {
+    if (warm) {
+      keepWarm();
+    } else {
+      prewarm(); // the first pre-warm failed (database down?): try again
+    }
+  }
+
+  /**
+   * Opens warm connections for the tenants this member wins, before any of them asks. The member
+   * reports itself warm once this has run against a database that answers.
+   */
+  private void prewarm() {
+    if (prewarming) {
+      return;
+    }
+    prewarming = true;
+    int poolSize = config.topology().poolSize(region);
+    // Fetch more than our share: rendezvous hashing spreads the recent tenants over the whole pool.
+    tenants.recentTenants(Math.max(1, config.compute().prewarmTenants() * poolSize * 2))
+        .onSuccess(ids -> {
+          List<String> mine = ids.stream()
+              .filter(tenant -> Rendezvous.winner(tenant, poolSize) == index)
+              .limit(config.compute().prewarmTenants())
+              .toList();
+          mine.forEach(pools::get);
+          keepWarm().onComplete(done -> {
+            warm = true;
+            prewarming = false;
+            log.debug("{} warm with {} pre-warmed tenants", address, mine.size());
+          });
+        })
+        .onFailure(err -> {
+          prewarming = false;
+          log.warn("{}: pre-warm failed, retrying at the next keep-warm: {}", address, err.getMessage());
+        });
+  }
+
+  /** One keep-warm round; overlapping rounds are skipped so a slow database cannot pile them up. */
+  private Future<Void> keepWarm() {
+    if (keepWarmRunning) {
+      return Future.succeededFuture();
+    }
+    keepWarmRunning = true;
+    pools.cleanUp();
+    List<Future<Boolean>> pings = new ArrayList<>();
+    for (TenantPool pool : pools.all()) {
+      int idle = pool.connections() - pool.inFlight();
+      int toOpen = config.compute().warmConnectionsPerTenant() - pool.connections();
+      for (int i = 0; i < Math.max(idle, toOpen); i++) {
+        pings.add(ping(pool));
+      }
+    }
+    return Future.join(pings).eventually(() -> {
+      int ok = (int) pings.stream().filter(f -> Boolean.TRUE.equals(f.result())).count();
+      stats.recordKeepWarm(ok, pings.size() - ok);
+      refreshPoolStats();
+      keepWarmRunning = false;
+      return Future.succeededFuture();
+    }).transform(done -> Future.succeededFuture());
+  }
+
+  /** Pings one connection; a dead one is dropped by the pool, so one retry opens its replacement. */
+  private Future<Boolean> ping(TenantPool pool) {
+    return pool.withConnection(conn -> conn.query(SqlQueries.PING).execute())
+        .recover(err -> PgErrors.isConnectionFailure(err)
+            ? pool.withConnection(conn -> conn.query(SqlQueries.PING).execute())
+            : Future.failedFuture(err))
+        .map(rows -> true)
+        .otherwise(err -> {
+          log.debug("{}: keep-warm ping for tenant {} failed: {}", address, pool.tenant(), err.getMessage());
+          return false;
+        });
+  }
+
+  private void refreshPoolStats() {
+    int connections = 0;
+    int warmTenants = 0;
+    for (TenantPool pool : pools.all()) {
+      connections += pool.connections();
+      warmTenants += pool.connections() > 0 ? 1 : 0;
+    }
+    stats.recordPools(connections, warmTenants);
+  }
+}

@@ -1,0 +1,116 @@
+package dev.pgdo.compute;
+
+import dev.pgdo.bus.ErrorCode;
+import dev.pgdo.bus.PgdoException;
+import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.config.AppConfig;
+import dev.pgdo.db.SqlQueries;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.SqlResult;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Runs one statement on a tenant connection and encodes its result. Parameters are bound with
+ * the types PostgreSQL inferred for them, learnt once per statement text by preparing it and
+ * reading {@code pg_prepared_statements} (see {@link ParamBinder} for why).
+ */
+final class StatementRunner {
+
+  private final AppConfig.Limits limits;
+
+  StatementRunner(AppConfig.Limits limits) {
+    this.limits = limits;
+  }
+
+  Future<JsonObject> run(SqlConnection conn, TenantPool pool, QueryRequest.Statement statement) {
+    return bind(conn, pool, statement)
+        .compose(tuple -> conn.preparedQuery(statement.sql())
+            .collecting(LimitedRows.collector(limits.maxResultRows(), limits.maxResultBytes()))
+            .execute(tuple))
+        .map(result -> encode(statement, result));
+  }
+
+  private Future<Tuple> bind(SqlConnection conn, TenantPool pool, QueryRequest.Statement statement) {
+    JsonArray params = statement.params();
+    if (params.isEmpty()) {
+      return Future.succeededFuture(Tuple.tuple());
+    }
+    List<String> known = pool.knownParameterTypes(statement.sql());
+    if (known != null) {
+      return Future.succeededFuture(ParamBinder.forTypes(params, known));
+    }
+    return conn.prepare(statement.sql())
+        .compose(prepared -> conn.preparedQuery(SqlQueries.PARAMETER_TYPES).execute(Tuple.of(statement.sql()))
+            .eventually(prepared::close))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw new PgdoException(ErrorCode.INTERNAL_ERROR, "the parameter types of the statement are unknown");
+          }
+          List<String> types = Arrays.asList(rows.iterator().next().getArrayOfStrings(0));
+          pool.learnParameterTypes(statement.sql(), types);
+          return ParamBinder.forTypes(params, types);
+        });
+  }
+
+  private JsonObject encode(QueryRequest.Statement statement, SqlResult<LimitedRows> result) {
+    LimitedRows collected = result.value();
+    if (collected.overflow) {
+      throw new PgdoException(ErrorCode.RESULT_TOO_LARGE, "the result is over the limit of "
+          + limits.maxResultRows() + " rows or " + limits.maxResultBytes() + " bytes");
+    }
+    var columns = result.columnDescriptors();
+    boolean asArray = statement.rowMode() == QueryRequest.RowMode.ARRAY;
+    JsonArray rows = new JsonArray();
+    collected.rows.forEach(row -> rows.add(RowEncoder.row(row, columns, asArray)));
+    if (collected.estimatedBytes > limits.maxResultBytes() / 2
+        && rows.toBuffer().length() > limits.maxResultBytes()) {
+      throw new PgdoException(ErrorCode.RESULT_TOO_LARGE,
+          "the result is over the limit of " + limits.maxResultBytes() + " bytes");
+    }
+    return new JsonObject()
+        .put("command", command(statement.sql()))
+        .put("rowCount", result.rowCount())
+        .put("fields", RowEncoder.fields(columns))
+        .put("rows", rows);
+  }
+
+  /**
+   * The command tag's verb. The Vert.x client does not expose PostgreSQL's command tag, so it is
+   * the statement's first keyword ({@code WITH}, {@code VALUES} and {@code TABLE} report SELECT).
+   */
+  static String command(String sql) {
+    int i = 0;
+    int n = sql.length();
+    while (i < n) {
+      char c = sql.charAt(i);
+      if (Character.isWhitespace(c) || c == '(') {
+        i++;
+      } else if (sql.startsWith("--", i)) {
+        int eol = sql.indexOf('\n', i);
+        i = eol < 0 ? n : eol + 1;
+      } else if (sql.startsWith("/*", i)) {
+        int end = sql.indexOf("*/", i + 2);
+        i = end < 0 ? n : end + 2;
+      } else {
+        break;
+      }
+    }
+    int start = i;
+    while (i < n && Character.isLetter(sql.charAt(i))) {
+      i++;
+    }
+    String word = sql.substring(start, i).toUpperCase(Locale.ROOT);
+    return switch (word) {
+      case "WITH", "VALUES", "TABLE" -> "SELECT";
+      case "" -> "UNKNOWN";
+      default -> word;
+    };
+  }
+}

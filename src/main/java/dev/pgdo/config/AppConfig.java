@@ -1,0 +1,154 @@
+package dev.pgdo.config;
+
+import dev.pgdo.routing.Topology;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The validated, immutable configuration of one node. Built once by {@link ConfigLoader};
+ * safe to share between verticles.
+ *
+ * @param hostedRegions the regions whose pool members this node runs (already expanded from "*")
+ */
+public record AppConfig(
+    String nodeId,
+    String nodeRegion,
+    Http http,
+    List<String> hostedRegions,
+    Path dataDir,
+    String adminToken,
+    String tenantSecret,
+    Database database,
+    long keepWarmIntervalMs,
+    Compute compute,
+    Limits limits,
+    boolean opsPublic,
+    long drainMs,
+    Topology topology) {
+
+  public record Http(String host, int port, int instances) {
+  }
+
+  /** {@code url} is null when the node runs its own embedded PostgreSQL. */
+  public record Database(String url, String metadataDb, int embeddedPort, int adminPoolSize) {
+    public boolean embedded() {
+      return url == null || url.isBlank();
+    }
+  }
+
+  public record Compute(int connectionsPerTenant, int warmConnectionsPerTenant, int maxTenantsPerMember,
+                        long tenantIdleMs, int prewarmTenants, int connectTimeoutMs) {
+  }
+
+  public record Limits(int maxBodyBytes, int statementTimeoutMs, int maxResultRows, long maxResultBytes,
+                       int tenantConcurrency) {
+  }
+
+  static AppConfig from(JsonObject json) {
+    Topology topology = Topology.from(json);
+    String nodeRegion = string(json, "node.region");
+    if (!topology.regions().containsKey(nodeRegion)) {
+      throw new ConfigException("node.region", "unknown region '" + nodeRegion + "'");
+    }
+    String nodeId = optionalString(json, "node.id");
+    if (nodeId == null) {
+      nodeId = "node-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    }
+    Http http = new Http(string(json, "http.host"), intIn(json, "http.port", 0, 65535),
+        intIn(json, "http.instances", 1, 64));
+    Database database = new Database(optionalString(json, "database.url"), string(json, "database.metadataDb"),
+        intIn(json, "database.embeddedPort", 0, 65535), intIn(json, "database.adminPoolSize", 1, 64));
+    Compute compute = new Compute(
+        intIn(json, "compute.connectionsPerTenant", 1, 64),
+        intIn(json, "compute.warmConnectionsPerTenant", 0, 64),
+        intIn(json, "compute.maxTenantsPerMember", 1, 100_000),
+        longIn(json, "compute.tenantIdleMs", 1_000, Long.MAX_VALUE),
+        intIn(json, "compute.prewarmTenants", 0, 100_000),
+        intIn(json, "compute.connectTimeoutMs", 100, 600_000));
+    if (compute.warmConnectionsPerTenant() > compute.connectionsPerTenant()) {
+      throw new ConfigException("compute.warmConnectionsPerTenant", "cannot exceed compute.connectionsPerTenant");
+    }
+    Limits limits = new Limits(
+        intIn(json, "limits.maxBodyBytes", 1, Integer.MAX_VALUE),
+        intIn(json, "limits.statementTimeoutMs", 1, Integer.MAX_VALUE),
+        intIn(json, "limits.maxResultRows", 1, Integer.MAX_VALUE),
+        longIn(json, "limits.maxResultBytes", 1, Long.MAX_VALUE),
+        intIn(json, "limits.tenantConcurrency", 1, 100_000));
+    return new AppConfig(nodeId, nodeRegion, http, hostedRegions(json, topology), Path.of(string(json, "dataDir")),
+        optionalString(json, "adminToken"), optionalString(json, "tenantSecret"), database,
+        longIn(json, "keepWarm.intervalMs", 100, 86_400_000L), compute, limits, bool(json, "ops.public"),
+        longIn(json, "shutdown.drainMs", 0, 600_000), topology);
+  }
+
+  private static List<String> hostedRegions(JsonObject json, Topology topology) {
+    Object raw = value(json, "hostedRegions");
+    if (!(raw instanceof JsonArray array)) {
+      throw new ConfigException("hostedRegions", "expected an array of region ids or [\"*\"]");
+    }
+    if (array.contains("*")) {
+      return topology.pooledRegions();
+    }
+    List<String> hosted = array.stream().map(String::valueOf).toList();
+    for (String region : hosted) {
+      if (topology.poolSize(region) == 0) {
+        throw new ConfigException("hostedRegions", "'" + region + "' is not a region with a pool");
+      }
+    }
+    return hosted;
+  }
+
+  private static Object value(JsonObject json, String key) {
+    Object current = json;
+    for (String part : key.split("\\.")) {
+      if (!(current instanceof JsonObject obj)) {
+        return null;
+      }
+      current = obj.getValue(part);
+    }
+    return current;
+  }
+
+  private static String optionalString(JsonObject json, String key) {
+    Object v = value(json, key);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw new ConfigException(key, "expected a string");
+    }
+    return s.isBlank() ? null : s;
+  }
+
+  private static String string(JsonObject json, String key) {
+    String s = optionalString(json, key);
+    if (s == null) {
+      throw new ConfigException(key, "a value is required");
+    }
+    return s;
+  }
+
+  private static boolean bool(JsonObject json, String key) {
+    if (!(value(json, key) instanceof Boolean b)) {
+      throw new ConfigException(key, "expected true or false");
+    }
+    return b;
+  }
+
+  private static long longIn(JsonObject json, String key, long min, long max) {
+    if (!(value(json, key) instanceof Number n) || n.doubleValue() != n.longValue()) {
+      throw new ConfigException(key, "expected an integer");
+    }
+    long v = n.longValue();
+    if (v < min || v > max) {
+      throw new ConfigException(key, "must be between " + min + " and " + max + ", got " + v);
+    }
+    return v;
+  }
+
+  private static int intIn(JsonObject json, String key, int min, int max) {
+    return (int) longIn(json, key, min, max);
+  }
+}

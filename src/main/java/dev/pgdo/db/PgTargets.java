@@ -1,0 +1,48 @@
+package dev.pgdo.db;
+
+import dev.pgdo.tenant.Secrets;
+import dev.pgdo.tenant.TenantNames;
+import io.vertx.pgclient.PgConnectOptions;
+
+/**
+ * Where connections go: the service's own admin connections (a superuser or a role with
+ * CREATEDB and CREATEROLE, from {@code database.url}) and tenant connections, which log in as the
+ * tenant's own role to the tenant's own database. Immutable and thread-safe.
+ */
+public final class PgTargets {
+
+  private final PgConnectOptions admin;
+  private final Secrets secrets;
+  private final int statementTimeoutMs;
+
+  /** @param statementTimeoutMs sent as {@code statement_timeout} when a tenant connection starts */
+  public PgTargets(String url, Secrets secrets, int statementTimeoutMs) {
+    this.admin = PgConnectOptions.fromUri(url);
+    this.secrets = secrets;
+    this.statementTimeoutMs = statementTimeoutMs;
+  }
+
+  /** Admin connection options to {@code database}. */
+  public PgConnectOptions admin(String database) {
+    return new PgConnectOptions(admin).setDatabase(database);
+  }
+
+  /** Options to connect as the tenant's role to the tenant's database; statements are cached per connection. */
+  public PgConnectOptions tenant(String tenant) {
+    String name = TenantNames.of(tenant);
+    return new PgConnectOptions(admin)
+        .setDatabase(name)
+        .setUser(name)
+        .setPassword(secrets.rolePassword(name))
+        .setCachePreparedStatements(true)
+        .setPreparedStatementCacheMaxSize(128)
+        .setPreparedStatementCacheSqlLimit(16 * 1024)
+        .setReconnectAttempts(0)
+        .addProperty("statement_timeout", Integer.toString(statementTimeoutMs))
+        .addProperty("idle_in_transaction_session_timeout", Integer.toString(statementTimeoutMs));
+  }
+
+  public Secrets secrets() {
+    return secrets;
+  }
+}

@@ -1,0 +1,43 @@
+package dev.pgdo.db;
+
+/** The service's own SQL, in one place. Tenant SQL never appears here: it is bound, never built. */
+public final class SqlQueries {
+
+  private SqlQueries() {
+  }
+
+  public static final String DATABASE_EXISTS = "SELECT 1 FROM pg_database WHERE datname = $1";
+  public static final String ROLE_EXISTS = "SELECT 1 FROM pg_roles WHERE rolname = $1";
+
+  public static final String CREATE_TENANTS_TABLE = """
+      CREATE TABLE IF NOT EXISTS tenants (
+        id               text        PRIMARY KEY,
+        token_hash       bytea       NOT NULL,
+        created_at       timestamptz NOT NULL DEFAULT now(),
+        token_rotated_at timestamptz
+      )""";
+
+  public static final String INSERT_TENANT =
+      "INSERT INTO tenants (id, token_hash) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING created_at";
+  public static final String TOKEN_HASH = "SELECT token_hash FROM tenants WHERE id = $1";
+  public static final String ROTATE_TOKEN =
+      "UPDATE tenants SET token_hash = $2, token_rotated_at = now() WHERE id = $1 RETURNING id";
+  public static final String DELETE_TENANT = "DELETE FROM tenants WHERE id = $1 RETURNING id";
+  public static final String DESCRIBE_TENANT =
+      "SELECT id, created_at, token_rotated_at FROM tenants WHERE id = $1";
+  public static final String LIST_TENANTS = "SELECT id FROM tenants ORDER BY created_at DESC LIMIT $1";
+
+  /**
+   * The parameter types PostgreSQL inferred for a statement this session has prepared, as type
+   * names ({@code int8}, {@code _int4}, {@code jsonb}, ...), in parameter order.
+   */
+  public static final String PARAMETER_TYPES = """
+      SELECT array(SELECT t.typname::text
+                   FROM unnest(p.parameter_types) WITH ORDINALITY AS u(oid, n)
+                   JOIN pg_type t ON t.oid = u.oid
+                   ORDER BY u.n)
+      FROM pg_prepared_statements p
+      WHERE p.statement = $1""";
+
+  public static final String PING = "SELECT 1";
+}

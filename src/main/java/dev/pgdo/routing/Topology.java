@@ -1,0 +1,128 @@
+package dev.pgdo.routing;
+
+import dev.pgdo.config.ConfigException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Regions, their pool sizes and fallbacks, and the colo table. Immutable and thread-safe.
+ *
+ * <p>A colo maps to a <em>location</em> region (the seed's location hint, e.g. {@code sam} for
+ * {@code GRU}); a region with {@code servedBy} has no pool of its own and is answered by the pool
+ * of the region it names, followed transitively ({@code sam → enam}).
+ */
+public final class Topology {
+
+  private static final Pattern REGION_ID = Pattern.compile("[a-z]+");
+  private static final Pattern COLO = Pattern.compile("[A-Za-z]{3}");
+
+  /** One region's settings: its pool size and, when it has no pool, who serves it. */
+  public record Region(String id, int poolSize, String servedBy) {
+  }
+
+  private final String defaultRegion;
+  private final Map<String, Region> regions;
+  private final Map<String, String> colos;
+
+  private Topology(String defaultRegion, Map<String, Region> regions, Map<String, String> colos) {
+    this.defaultRegion = defaultRegion;
+    this.regions = Collections.unmodifiableMap(regions);
+    this.colos = Collections.unmodifiableMap(colos);
+  }
+
+  public static Topology from(JsonObject config) {
+    JsonObject regionsJson = config.getJsonObject("regions");
+    if (regionsJson == null || regionsJson.isEmpty()) {
+      throw new ConfigException("regions", "at least one region is required");
+    }
+    Map<String, Region> regions = new LinkedHashMap<>();
+    for (String id : regionsJson.fieldNames()) {
+      if (!REGION_ID.matcher(id).matches()) {
+        throw new ConfigException("regions." + id, "region ids are lower-case letters only");
+      }
+      JsonObject r = regionsJson.getJsonObject(id);
+      int poolSize = r.getInteger("poolSize", 0);
+      if (poolSize < 0 || poolSize > 64) {
+        throw new ConfigException("regions." + id + ".poolSize", "must be between 0 and 64");
+      }
+      String servedBy = r.getString("servedBy");
+      if (poolSize == 0 && servedBy == null) {
+        throw new ConfigException("regions." + id, "a region without a pool needs 'servedBy'");
+      }
+      regions.put(id, new Region(id, poolSize, poolSize > 0 ? null : servedBy));
+    }
+    Map<String, String> colos = new LinkedHashMap<>();
+    JsonObject colosJson = config.getJsonObject("colos", new JsonObject());
+    for (String colo : colosJson.fieldNames()) {
+      String region = colosJson.getString(colo);
+      if (!COLO.matcher(colo).matches()) {
+        throw new ConfigException("colos." + colo, "colo codes are three letters");
+      }
+      if (!regions.containsKey(region)) {
+        throw new ConfigException("colos." + colo, "unknown region '" + region + "'");
+      }
+      colos.put(colo.toUpperCase(Locale.ROOT), region);
+    }
+    String defaultRegion = config.getString("defaultRegion");
+    if (!regions.containsKey(defaultRegion)) {
+      throw new ConfigException("defaultRegion", "unknown region '" + defaultRegion + "'");
+    }
+    Topology topology = new Topology(defaultRegion, regions, colos);
+    for (String id : regions.keySet()) {
+      topology.poolRegion(id); // fails on a missing or cyclic servedBy
+    }
+    return topology;
+  }
+
+  public String defaultRegion() {
+    return defaultRegion;
+  }
+
+  public Map<String, Region> regions() {
+    return regions;
+  }
+
+  /** Regions that have a pool of their own, in configuration order. */
+  public List<String> pooledRegions() {
+    return regions.values().stream().filter(r -> r.poolSize() > 0).map(Region::id).toList();
+  }
+
+  /** The location region of a colo code (any case), or the default region when unknown or null. */
+  public String locationRegion(String colo) {
+    if (colo == null) {
+      return defaultRegion;
+    }
+    return colos.getOrDefault(colo.toUpperCase(Locale.ROOT), defaultRegion);
+  }
+
+  /** The region whose pool answers for {@code region}, following {@code servedBy}. */
+  public String poolRegion(String region) {
+    String current = region;
+    for (int hops = 0; hops <= regions.size(); hops++) {
+      Region r = regions.get(current);
+      if (r == null) {
+        throw new ConfigException("regions." + region + ".servedBy", "unknown region '" + current + "'");
+      }
+      if (r.poolSize() > 0) {
+        return current;
+      }
+      current = r.servedBy();
+    }
+    throw new ConfigException("regions." + region + ".servedBy", "fallbacks form a cycle");
+  }
+
+  public int poolSize(String region) {
+    Region r = regions.get(region);
+    return r == null ? 0 : r.poolSize();
+  }
+
+  public Map<String, String> colos() {
+    return colos;
+  }
+}

@@ -1,0 +1,165 @@
+package dev.pgdo.tenant;
+
+import dev.pgdo.bus.ErrorCode;
+import dev.pgdo.bus.PgdoException;
+import dev.pgdo.db.SqlQueries;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.pgdo.tenant.TenantNames.quote;
+
+/**
+ * The tenant registry (table {@code tenants} in the service's metadata database, which no tenant
+ * role may connect to) and the provisioning of each tenant's own role and database.
+ *
+ * <p>Runs on whatever context calls it; every method is asynchronous and non-blocking.
+ */
+public final class TenantStore {
+
+  private static final Logger log = LoggerFactory.getLogger(TenantStore.class);
+
+  private final Pool admin;
+  private final Secrets secrets;
+  private final int statementTimeoutMs;
+  private final int roleConnectionLimit;
+
+  /**
+   * @param admin a pool of admin connections to the metadata database
+   * @param roleConnectionLimit the CONNECTION LIMIT of each tenant role
+   */
+  public TenantStore(Pool admin, Secrets secrets, int statementTimeoutMs, int roleConnectionLimit) {
+    this.admin = admin;
+    this.secrets = secrets;
+    this.statementTimeoutMs = statementTimeoutMs;
+    this.roleConnectionLimit = roleConnectionLimit;
+  }
+
+  /** Proves the database answers. */
+  public Future<Void> ping() {
+    return admin.query(SqlQueries.PING).execute().mapEmpty();
+  }
+
+  /** Creates the registry table and closes the metadata database to everyone but the service. */
+  public Future<Void> bootstrap(String metadataDb) {
+    return admin.query(SqlQueries.CREATE_TENANTS_TABLE).execute()
+        .compose(v -> admin.query("REVOKE ALL ON DATABASE " + quote(metadataDb) + " FROM PUBLIC").execute())
+        .compose(v -> admin.query("REVOKE ALL ON SCHEMA public FROM PUBLIC").execute())
+        .mapEmpty();
+  }
+
+  /** @return {@code {"tenant", "token"}}; fails with {@code tenant_exists} if the id is taken */
+  public Future<JsonObject> create(String tenant) {
+    String token = Secrets.newToken();
+    return admin.preparedQuery(SqlQueries.INSERT_TENANT).execute(Tuple.of(tenant, Secrets.hash(token)))
+        .compose(rows -> {
+          if (rows.rowCount() == 0) {
+            return Future.failedFuture(new PgdoException(ErrorCode.TENANT_EXISTS, "tenant '" + tenant + "' exists"));
+          }
+          return provision(tenant)
+              .recover(err -> {
+                log.error("provisioning tenant {} failed: {}", tenant, err.getMessage());
+                return deprovision(tenant)
+                    .eventually(() -> admin.preparedQuery(SqlQueries.DELETE_TENANT).execute(Tuple.of(tenant)))
+                    .transform(ignored -> Future.failedFuture(
+                        new PgdoException(ErrorCode.INTERNAL_ERROR, "the tenant could not be provisioned")));
+              })
+              .map(v -> new JsonObject().put("tenant", tenant).put("token", token));
+        });
+  }
+
+  /** @return {@code {"tenant", "token"}} with a new token; the old one stops matching */
+  public Future<JsonObject> rotateToken(String tenant) {
+    String token = Secrets.newToken();
+    return admin.preparedQuery(SqlQueries.ROTATE_TOKEN).execute(Tuple.of(tenant, Secrets.hash(token)))
+        .map(rows -> {
+          requireFound(rows, tenant);
+          return new JsonObject().put("tenant", tenant).put("token", token);
+        });
+  }
+
+  /** Removes the tenant from the registry first (so it can no longer authenticate), then drops its data. */
+  public Future<Void> delete(String tenant) {
+    return admin.preparedQuery(SqlQueries.DELETE_TENANT).execute(Tuple.of(tenant))
+        .compose(rows -> {
+          requireFound(rows, tenant);
+          return deprovision(tenant);
+        });
+  }
+
+  public Future<JsonObject> describe(String tenant) {
+    return admin.preparedQuery(SqlQueries.DESCRIBE_TENANT).execute(Tuple.of(tenant))
+        .map(rows -> {
+          requireFound(rows, tenant);
+          Row row = rows.iterator().next();
+          return new JsonObject()
+              .put("tenant", tenant)
+              .put("createdAt", iso(row.getOffsetDateTime("created_at")))
+              .put("tokenRotatedAt", iso(row.getOffsetDateTime("token_rotated_at")))
+              .put("database", TenantNames.of(tenant));
+        });
+  }
+
+  /** @return the stored token hash, or null for an unknown tenant */
+  public Future<byte[]> tokenHash(String tenant) {
+    return admin.preparedQuery(SqlQueries.TOKEN_HASH).execute(Tuple.of(tenant))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getBuffer(0).getBytes());
+  }
+
+  /** The most recently created tenants, newest first, at most {@code limit}. */
+  public Future<List<String>> recentTenants(int limit) {
+    return admin.preparedQuery(SqlQueries.LIST_TENANTS).execute(Tuple.of(limit))
+        .map(rows -> {
+          List<String> ids = new ArrayList<>();
+          rows.forEach(row -> ids.add(row.getString(0)));
+          return ids;
+        });
+  }
+
+  private Future<Void> provision(String tenant) {
+    String name = TenantNames.of(tenant);
+    String role = quote(name);
+    // The password is hex, so it is safe as a literal; DDL cannot take bind parameters.
+    String createRole = "CREATE ROLE " + role + " LOGIN PASSWORD '" + secrets.rolePassword(name) + "'"
+        + " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
+        + " CONNECTION LIMIT " + roleConnectionLimit;
+    return admin.preparedQuery(SqlQueries.ROLE_EXISTS).execute(Tuple.of(name))
+        .compose(rows -> rows.size() > 0
+            ? admin.query("DROP ROLE " + role).execute() // a leftover of an interrupted delete
+            : Future.succeededFuture())
+        .compose(v -> admin.query(createRole).execute())
+        .compose(v -> admin.query("ALTER ROLE " + role + " SET statement_timeout = " + statementTimeoutMs).execute())
+        .compose(v -> admin.query("ALTER ROLE " + role + " SET idle_in_transaction_session_timeout = "
+            + statementTimeoutMs).execute())
+        .compose(v -> admin.query("CREATE DATABASE " + role + " OWNER " + role).execute())
+        .compose(v -> admin.query("REVOKE ALL ON DATABASE " + role + " FROM PUBLIC").execute())
+        .mapEmpty();
+  }
+
+  private Future<Void> deprovision(String tenant) {
+    String role = quote(TenantNames.of(tenant));
+    return admin.query("DROP DATABASE IF EXISTS " + role + " WITH (FORCE)").execute()
+        .compose(v -> admin.query("DROP ROLE IF EXISTS " + role).execute())
+        .mapEmpty();
+  }
+
+  private static void requireFound(RowSet<Row> rows, String tenant) {
+    if (rows.size() == 0) {
+      throw new PgdoException(ErrorCode.TENANT_NOT_FOUND, "no tenant '" + tenant + "'");
+    }
+  }
+
+  private static String iso(OffsetDateTime time) {
+    return time == null ? null : DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(time);
+  }
+}

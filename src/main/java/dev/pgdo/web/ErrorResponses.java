@@ -1,0 +1,119 @@
+package dev.pgdo.web;
+
+import dev.pgdo.bus.ErrorCode;
+import dev.pgdo.bus.PgdoException;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The one place where failures become HTTP answers: API.md's status and JSON error body, a
+ * {@code Retry-After} on 429 and 503, and one log line for anything unexpected. Never a stack
+ * trace to the client.
+ */
+final class ErrorResponses {
+
+  private static final Logger log = LoggerFactory.getLogger(ErrorResponses.class);
+
+  private ErrorResponses() {
+  }
+
+  /** Failure handler for every route, and error handler for the router's own 404/405/413. */
+  static void handle(RoutingContext ctx) {
+    if (ctx.response().headWritten()) {
+      ctx.response().reset();
+      return;
+    }
+    Throwable failure = ctx.failure();
+    int status;
+    JsonObject body;
+    if (failure == null) {
+      PgdoException error = forStatus(ctx.statusCode());
+      status = error.code().status();
+      body = error.toJson();
+    } else if (failure instanceof ReplyException reply) {
+      JsonObject sent = reply.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE
+          ? PgdoException.errorBody(reply) : null;
+      if (sent != null) {
+        status = reply.failureCode();
+        body = sent;
+      } else {
+        PgdoException error = fromReply(reply);
+        status = error.code().status();
+        body = error.toJson();
+      }
+    } else {
+      PgdoException error = translate(failure, ctx.statusCode());
+      status = error.code().status();
+      body = error.toJson();
+    }
+    send(ctx, status, body);
+  }
+
+  static void send(RoutingContext ctx, int status, JsonObject body) {
+    if (status == 429 || status == 503) {
+      ctx.response().putHeader("Retry-After", "1");
+    }
+    sendJson(ctx, status, body);
+  }
+
+  static void sendJson(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.toBuffer());
+  }
+
+  private static PgdoException fromReply(ReplyException reply) {
+    return switch (reply.failureType()) {
+      case NO_HANDLERS -> new PgdoException(ErrorCode.NO_COMPUTE, "no compute instance could take the query");
+      case TIMEOUT -> new PgdoException(ErrorCode.QUERY_TIMEOUT, "the query did not finish before its deadline");
+      default -> unexpected(reply);
+    };
+  }
+
+  private static PgdoException translate(Throwable failure, int statusCode) {
+    if (failure instanceof PgdoException known) {
+      if (known.code() == ErrorCode.INTERNAL_ERROR) {
+        log.error("internal error: {}", known.getMessage());
+      }
+      return known;
+    }
+    if (failure instanceof HttpException http) {
+      return forStatus(http.getStatusCode());
+    }
+    if (failure instanceof DecodeException) {
+      return new PgdoException(ErrorCode.INVALID_REQUEST, "the body is not valid JSON");
+    }
+    if (failure instanceof TimeoutException) {
+      return new PgdoException(ErrorCode.QUERY_TIMEOUT, "the query did not finish before its deadline");
+    }
+    if (statusCode >= 400 && statusCode < 500) {
+      return forStatus(statusCode);
+    }
+    return unexpected(failure);
+  }
+
+  private static PgdoException unexpected(Throwable failure) {
+    log.error("unexpected failure", failure);
+    return new PgdoException(ErrorCode.INTERNAL_ERROR, "internal error");
+  }
+
+  static PgdoException forStatus(int status) {
+    return switch (status) {
+      case 404 -> new PgdoException(ErrorCode.NOT_FOUND, "no such path");
+      case 405 -> new PgdoException(ErrorCode.METHOD_NOT_ALLOWED, "method not allowed on this path");
+      case 413 -> new PgdoException(ErrorCode.PAYLOAD_TOO_LARGE, "the body is over the size limit");
+      case 415 -> new PgdoException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "the body must be application/json");
+      case 401 -> new PgdoException(ErrorCode.UNAUTHORIZED, "missing or invalid token");
+      case 503 -> new PgdoException(ErrorCode.NO_COMPUTE, "service unavailable");
+      case 504 -> new PgdoException(ErrorCode.QUERY_TIMEOUT, "the request timed out");
+      default -> status >= 400 && status < 500
+          ? new PgdoException(ErrorCode.INVALID_REQUEST, "bad request")
+          : new PgdoException(ErrorCode.INTERNAL_ERROR, "internal error");
+    };
+  }
+}
