@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
+import io.vertx.sqlclient.desc.ColumnDescriptor;
 
 import java.util.Arrays;
 import java.util.List;
@@ -65,7 +66,8 @@ final class StatementRunner {
       throw new PgdoException(ErrorCode.RESULT_TOO_LARGE, "the result is over the limit of "
           + limits.maxResultRows() + " rows or " + limits.maxResultBytes() + " bytes");
     }
-    var columns = result.columnDescriptors();
+    // Statements without a result set (DDL, DML without RETURNING) have no column descriptors.
+    List<ColumnDescriptor> columns = result.columnDescriptors() == null ? List.of() : result.columnDescriptors();
     boolean asArray = statement.rowMode() == QueryRequest.RowMode.ARRAY;
     JsonArray rows = new JsonArray();
     collected.rows.forEach(row -> rows.add(RowEncoder.row(row, columns, asArray)));
