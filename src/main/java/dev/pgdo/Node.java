@@ -1,5 +1,6 @@
 package dev.pgdo;
 
+import dev.pgdo.bus.Addresses;
 import dev.pgdo.compute.ComputeVerticle;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.EmbeddedPostgresServer;
@@ -18,6 +19,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -30,7 +32,9 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -48,10 +52,12 @@ public final class Node {
   private final Pool admin;
   private final NodeState state;
   private final Path adminTokenFile;
+  private final Map<String, String> computeDeployments;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   private Node(AppConfig config, EmbeddedPostgresServer embedded, Vertx vertx, Pool admin, NodeState state,
-               Path adminTokenFile) {
+               Path adminTokenFile, Map<String, String> computeDeployments) {
+    this.computeDeployments = computeDeployments;
     this.config = config;
     this.embedded = embedded;
     this.vertx = vertx;
@@ -76,7 +82,10 @@ public final class Node {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       vertx = Vertx.builder()
           .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-              .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
+              .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+              // Vert.x names every SQL pool alike, so its pool gauges would clash (one per tenant
+              // pool); the members publish their own connection gauges instead.
+              .addDisabledMetricsCategory(MetricsDomain.NAMED_POOLS)))
           .withMetrics(new MicrometerMetricsFactory(registry))
           .build();
 
@@ -92,13 +101,13 @@ public final class Node {
       tenants.bootstrap(config.database().metadataDb()).await();
 
       NodeState state = new NodeState();
-      deployCompute(vertx, config, targets, tenants, registry).await();
+      Map<String, String> computeDeployments = deployCompute(vertx, config, targets, tenants, registry);
       TenantAuth auth = new TenantAuth(tenants);
       TenantLimiter limiter = new TenantLimiter(config.limits().tenantConcurrency());
       vertx.deployVerticle(() -> new WebVerticle(config, tenants, auth, limiter, state, registry, adminToken),
           new DeploymentOptions().setInstances(config.http().instances())).await();
 
-      Node node = new Node(config, embedded, vertx, admin, state, adminTokenFile);
+      Node node = new Node(config, embedded, vertx, admin, state, adminTokenFile, computeDeployments);
       log.info("postgres-do node {} (region {}) serving http://{}:{} with {} compute members of {}",
           config.nodeId(), config.nodeRegion(), config.http().host(), config.http().port(),
           config.hostedRegions().stream().mapToInt(r -> config.topology().poolSize(r)).sum(), config.hostedRegions());
@@ -134,16 +143,29 @@ public final class Node {
     }
   }
 
-  private static Future<Void> deployCompute(Vertx vertx, AppConfig config, PgTargets targets, TenantStore tenants,
-                                            PrometheusMeterRegistry registry) {
-    List<Future<String>> deployments = new ArrayList<>();
+  /** Deploys one compute verticle per hosted (region, index); returns address → deployment id. */
+  private static Map<String, String> deployCompute(Vertx vertx, AppConfig config, PgTargets targets,
+                                                   TenantStore tenants, PrometheusMeterRegistry registry) {
+    Map<String, Future<String>> deployments = new LinkedHashMap<>();
     for (String region : config.hostedRegions()) {
       for (int i = 0; i < config.topology().poolSize(region); i++) {
-        int index = i;
-        deployments.add(vertx.deployVerticle(new ComputeVerticle(config, region, index, targets, tenants, registry)));
+        deployments.put(Addresses.compute(region, i),
+            vertx.deployVerticle(new ComputeVerticle(config, region, i, targets, tenants, registry)));
       }
     }
-    return Future.all(deployments).mapEmpty();
+    Future.all(new ArrayList<>(deployments.values())).await();
+    Map<String, String> ids = new ConcurrentHashMap<>();
+    deployments.forEach((address, id) -> ids.put(address, id.result()));
+    return ids;
+  }
+
+  /**
+   * Takes one compute member out of service on this node (its queries fail over to the next
+   * member in each tenant's rendezvous order). Used by operators and by the failover tests.
+   */
+  public Future<Void> undeployMember(String address) {
+    String id = computeDeployments.remove(address);
+    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
   }
 
   public AppConfig config() {

@@ -5,9 +5,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The node's own PostgreSQL when no {@code database.url} is configured: zonky's packaged binaries
@@ -38,9 +41,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
           .setRegisterShutdownHook(false)
           .setServerConfig("listen_addresses", "127.0.0.1")
           .setServerConfig("max_connections", "300");
-      if (port > 0) {
-        builder.setPort(port);
-      }
+      builder.setPort(port > 0 ? port : freeLoopbackPort());
       long started = System.nanoTime();
       EmbeddedPostgres postgres = builder.start();
       log.info("embedded PostgreSQL up on 127.0.0.1:{} (data {}) in {} ms", postgres.getPort(), dataDir,
@@ -49,6 +50,23 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dataDir, e);
     }
+  }
+
+  /**
+   * A free port below the ephemeral range (32768+), where PostgreSQL could collide with the
+   * TIME_WAIT sockets of outgoing connections.
+   */
+  private static int freeLoopbackPort() {
+    int start = 20_000 + ThreadLocalRandom.current().nextInt(12_000);
+    for (int i = 0; i < 500; i++) {
+      int candidate = 20_000 + (start - 20_000 + i) % 12_000;
+      try (ServerSocket socket = new ServerSocket(candidate, 1, InetAddress.getLoopbackAddress())) {
+        return socket.getLocalPort();
+      } catch (IOException taken) {
+        // try the next one
+      }
+    }
+    throw new IllegalStateException("no free port between 20000 and 31999 on 127.0.0.1");
   }
 
   public int port() {
