@@ -37,8 +37,7 @@ public final class Topology {
   }
 
   public static Topology from(JsonObject config) {
-    JsonObject regionsJson = config.getJsonObject("regions");
-    if (regionsJson == null || regionsJson.isEmpty()) {
+    if (!(config.getValue("regions") instanceof JsonObject regionsJson) || regionsJson.isEmpty()) {
       throw new ConfigException("regions", "at least one region is required");
     }
     Map<String, Region> regions = new LinkedHashMap<>();
@@ -46,10 +45,19 @@ public final class Topology {
       if (!REGION_ID.matcher(id).matches()) {
         throw new ConfigException("regions." + id, "region ids are lower-case letters only");
       }
-      JsonObject r = regionsJson.getJsonObject(id);
-      int poolSize = r.getInteger("poolSize", 0);
+      if (!(regionsJson.getValue(id) instanceof JsonObject r)) {
+        throw new ConfigException("regions." + id, "expected an object such as {\"poolSize\": 3}");
+      }
+      Object size = r.getValue("poolSize", 0);
+      if (!(size instanceof Number number) || number.doubleValue() != number.intValue()) {
+        throw new ConfigException("regions." + id + ".poolSize", "expected an integer");
+      }
+      int poolSize = number.intValue();
       if (poolSize < 0 || poolSize > 64) {
         throw new ConfigException("regions." + id + ".poolSize", "must be between 0 and 64");
+      }
+      if (r.getValue("servedBy") != null && !(r.getValue("servedBy") instanceof String)) {
+        throw new ConfigException("regions." + id + ".servedBy", "expected a region id");
       }
       String servedBy = r.getString("servedBy");
       if (poolSize == 0 && servedBy == null) {
@@ -58,9 +66,13 @@ public final class Topology {
       regions.put(id, new Region(id, poolSize, poolSize > 0 ? null : servedBy));
     }
     Map<String, String> colos = new LinkedHashMap<>();
-    JsonObject colosJson = config.getJsonObject("colos", new JsonObject());
+    if (!(config.getValue("colos", new JsonObject()) instanceof JsonObject colosJson)) {
+      throw new ConfigException("colos", "expected an object of colo → region");
+    }
     for (String colo : colosJson.fieldNames()) {
-      String region = colosJson.getString(colo);
+      if (!(colosJson.getValue(colo) instanceof String region)) {
+        throw new ConfigException("colos." + colo, "expected a region id");
+      }
       if (!COLO.matcher(colo).matches()) {
         throw new ConfigException("colos." + colo, "colo codes are three letters");
       }
@@ -69,7 +81,8 @@ public final class Topology {
       }
       colos.put(colo.toUpperCase(Locale.ROOT), region);
     }
-    String defaultRegion = config.getString("defaultRegion");
+    Object defaultValue = config.getValue("defaultRegion");
+    String defaultRegion = defaultValue instanceof String s ? s : null;
     if (!regions.containsKey(defaultRegion)) {
       throw new ConfigException("defaultRegion", "unknown region '" + defaultRegion + "'");
     }

@@ -7,8 +7,9 @@ import java.util.HexFormat;
 
 /**
  * The PostgreSQL database and role of a tenant: {@code t_<tenant>}. PostgreSQL identifiers stop at
- * 63 bytes, so a tenant id longer than 61 characters keeps its first 44 characters and gains '_'
- * plus 16 hex digits of its SHA-256. Both names are the same string: the role owns the database.
+ * 63 bytes, so a tenant id longer than 61 characters becomes {@code h_<first 44 characters>_<16
+ * hex digits of its SHA-256>}; the distinct prefix keeps the two forms from ever colliding. Both
+ * names are the same string: the role owns the database.
  */
 public final class TenantNames {
 
@@ -24,7 +25,7 @@ public final class TenantNames {
     }
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(tenant.getBytes(StandardCharsets.UTF_8));
-      return "t_" + tenant.substring(0, 44) + "_" + HexFormat.of().formatHex(digest, 0, 8);
+      return "h_" + tenant.substring(0, 44) + "_" + HexFormat.of().formatHex(digest, 0, 8);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -1,6 +1,7 @@
 package dev.pgdo.web;
 
 import dev.pgdo.bus.ErrorCode;
+import dev.pgdo.client.PgdoClient;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
 import dev.pgdo.config.AppConfig;
@@ -33,7 +34,7 @@ public final class WebVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final String adminToken;
 
-  private QueryGateway gateway;
+  private PgdoClient gateway;
 
   public WebVerticle(AppConfig config, TenantStore tenants, TenantAuth auth, TenantLimiter limiter, NodeState node,
                      PrometheusMeterRegistry registry, String adminToken) {
@@ -49,7 +50,7 @@ public final class WebVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     // The bus deadline sits past the statement timeout, which PostgreSQL itself enforces.
-    gateway = new QueryGateway(vertx, config.topology(), config.limits().statementTimeoutMs() + 5_000L);
+    gateway = new PgdoClient(vertx, config.topology(), config.limits().statementTimeoutMs() + 5_000L);
     AccessControl access = new AccessControl(adminToken);
     String httpBase = "http://" + config.http().host() + ":" + config.http().port();
     StatusCollector collector = new StatusCollector(vertx, config, node, httpBase);
@@ -89,7 +90,7 @@ public final class WebVerticle extends VerticleBase {
           }
           limiter.acquire(tenant);
           node.queryStarted();
-          return gateway.route(request, colo).andThen(done -> {
+          return gateway.query(request, colo).andThen(done -> {
             limiter.release(tenant);
             node.queryEnded();
           });
