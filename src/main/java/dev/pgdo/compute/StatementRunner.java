@@ -24,6 +24,10 @@ import java.util.Locale;
  */
 final class StatementRunner {
 
+  /** Commands whose PostgreSQL command tag carries a row count; others (DDL, SET, ...) answer null. */
+  private static final java.util.Set<String> COUNTED_COMMANDS =
+      java.util.Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE");
+
   private final AppConfig.Limits limits;
 
   StatementRunner(AppConfig.Limits limits) {
@@ -76,9 +80,10 @@ final class StatementRunner {
       throw new PgdoException(ErrorCode.RESULT_TOO_LARGE,
           "the result is over the limit of " + limits.maxResultBytes() + " bytes");
     }
+    String command = command(statement.sql());
     return new JsonObject()
-        .put("command", command(statement.sql()))
-        .put("rowCount", result.rowCount())
+        .put("command", command)
+        .put("rowCount", COUNTED_COMMANDS.contains(command) ? result.rowCount() : null)
         .put("fields", RowEncoder.fields(columns))
         .put("rows", rows);
   }
