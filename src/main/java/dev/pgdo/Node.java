@@ -2,6 +2,8 @@ package dev.pgdo;
 
 import dev.pgdo.bus.Addresses;
 import dev.pgdo.compute.ComputeVerticle;
+import dev.pgdo.compute.ConnectionBudget;
+import io.micrometer.core.instrument.Gauge;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.EmbeddedPostgresServer;
 import dev.pgdo.db.PgTargets;
@@ -146,11 +148,15 @@ public final class Node {
   /** Deploys one compute verticle per hosted (region, index); returns address → deployment id. */
   private static Map<String, String> deployCompute(Vertx vertx, AppConfig config, PgTargets targets,
                                                    TenantStore tenants, PrometheusMeterRegistry registry) {
+    ConnectionBudget budget = new ConnectionBudget(config.compute().maxConnections());
+    Gauge.builder("pgdo.connections.budget.used", budget, ConnectionBudget::used)
+        .description("Tenant connection permits held on this node").register(registry);
+    Gauge.builder("pgdo.connections.budget.capacity", budget, ConnectionBudget::capacity).register(registry);
     Map<String, Future<String>> deployments = new LinkedHashMap<>();
     for (String region : config.hostedRegions()) {
       for (int i = 0; i < config.topology().poolSize(region); i++) {
         deployments.put(Addresses.compute(region, i),
-            vertx.deployVerticle(new ComputeVerticle(config, region, i, targets, tenants, registry)));
+            vertx.deployVerticle(new ComputeVerticle(config, region, i, targets, tenants, registry, budget)));
       }
     }
     Future.all(new ArrayList<>(deployments.values())).await();

@@ -6,6 +6,13 @@ public final class Addresses {
   /** Published when a tenant is deleted or its token rotated: drop cached credentials and pools. */
   public static final String TENANT_CHANGED = "pgdo.control.tenant-changed";
 
+  /**
+   * Published inside one node (local consumers only) when a statement waits for the node's
+   * spent connection budget: each member then closes its coldest idle tenant pool. The body is
+   * the waiting tenant, whose own pool is spared.
+   */
+  public static final String BUDGET_PRESSURE = "pgdo.local.budget-pressure";
+
   private Addresses() {
   }
 

@@ -6,6 +6,10 @@ public final class BusHeaders {
   public static final String OP = "op";
   /** Asks a compute member for its {@code /v1/status} entry. */
   public static final String OP_STATUS = "member.status";
+  /** Asks a compute member to cancel the statement running under {@link #CANCEL_ID}; no reply. */
+  public static final String OP_CANCEL = "query.cancel";
+  /** Set by the sender of a query that it may want to cancel (e.g. when the HTTP client goes away). */
+  public static final String CANCEL_ID = "cancel-id";
 
   private BusHeaders() {
   }

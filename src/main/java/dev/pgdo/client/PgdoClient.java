@@ -1,6 +1,7 @@
 package dev.pgdo.client;
 
 import dev.pgdo.bus.Addresses;
+import dev.pgdo.bus.BusHeaders;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
@@ -61,9 +62,35 @@ public final class PgdoClient {
   }
 
   public Future<JsonObject> query(QueryRequest request, String colo) {
+    return query(request, colo, null);
+  }
+
+  /**
+   * @param cancelId an id unique to this request, so that {@link #cancel} can stop it; or null
+   */
+  public Future<JsonObject> query(QueryRequest request, String colo, String cancelId) {
     String region = servingRegion(colo);
     int[] order = Rendezvous.order(request.tenant(), topology.poolSize(region));
-    return tryMember(request.toJson(), region, order, 0);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(sendTimeoutMs);
+    if (cancelId != null) {
+      options.addHeader(BusHeaders.CANCEL_ID, cancelId);
+    }
+    return tryMember(request.toJson(), options, region, order, 0);
+  }
+
+  /**
+   * Cancels in PostgreSQL the statement of a request started with {@code cancelId}. The member
+   * that runs it is not known here (fail-over may have moved it), so every member of the
+   * serving region is told; the others ignore the id. Fire and forget.
+   */
+  public void cancel(String colo, String cancelId) {
+    String region = servingRegion(colo);
+    DeliveryOptions options = new DeliveryOptions()
+        .addHeader(BusHeaders.OP, BusHeaders.OP_CANCEL)
+        .addHeader(BusHeaders.CANCEL_ID, cancelId);
+    for (int i = 0; i < topology.poolSize(region); i++) {
+      vertx.eventBus().send(Addresses.compute(region, i), new JsonObject(), options);
+    }
   }
 
   /** The region whose pool serves requests from {@code colo} (null: the default region). */
@@ -71,17 +98,17 @@ public final class PgdoClient {
     return topology.poolRegion(topology.locationRegion(colo));
   }
 
-  private Future<JsonObject> tryMember(JsonObject message, String region, int[] order, int attempt) {
+  private Future<JsonObject> tryMember(JsonObject message, DeliveryOptions options, String region, int[] order,
+                                       int attempt) {
     if (attempt >= order.length) {
       return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE,
           "no compute instance of region '" + region + "' is available"));
     }
     String address = Addresses.compute(region, order[attempt]);
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(sendTimeoutMs);
     return vertx.eventBus().<JsonObject>request(address, message, options)
         .map(Message::body)
         .recover(err -> isAbsent(err)
-            ? tryMember(message, region, order, attempt + 1)
+            ? tryMember(message, options, region, order, attempt + 1)
             : Future.failedFuture(err));
   }
 

@@ -39,6 +39,7 @@ public final class ComputeVerticle extends VerticleBase {
   private final PgTargets targets;
   private final TenantStore tenants;
   private final MeterRegistry registry;
+  private final ConnectionBudget budget;
 
   private TenantPools pools;
   private QueryExecutor executor;
@@ -48,7 +49,8 @@ public final class ComputeVerticle extends VerticleBase {
   private boolean keepWarmRunning;
 
   public ComputeVerticle(AppConfig config, String region, int index, PgTargets targets, TenantStore tenants,
-                         MeterRegistry registry) {
+                         MeterRegistry registry, ConnectionBudget budget) {
+    this.budget = budget;
     this.config = config;
     this.region = region;
     this.index = index;
@@ -60,14 +62,16 @@ public final class ComputeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    pools = new TenantPools(vertx, targets, config.compute(), config.limits().tenantConcurrency());
-    executor = new QueryExecutor(new StatementRunner(config.limits()));
+    pools = new TenantPools(vertx, targets, config.compute(), budget, config.limits().tenantConcurrency());
+    executor = new QueryExecutor(vertx, new StatementRunner(config.limits()), config.limits().statementTimeoutMs());
     stats = new MemberStats(registry, region, index);
     vertx.setPeriodic(config.keepWarmIntervalMs(), id -> onTimer());
     Future<Void> control = vertx.eventBus().<String>consumer(Addresses.TENANT_CHANGED,
         msg -> pools.evict(msg.body())).completion();
+    Future<Void> pressure = vertx.eventBus().<String>localConsumer(Addresses.BUDGET_PRESSURE,
+        msg -> pools.evictColdestIdle(msg.body())).completion();
     Future<Void> queries = vertx.eventBus().consumer(address, this::onMessage).completion();
-    return Future.all(control, queries).onSuccess(v -> prewarm());
+    return Future.all(control, pressure, queries).onSuccess(v -> prewarm());
   }
 
   @Override
@@ -77,8 +81,13 @@ public final class ComputeVerticle extends VerticleBase {
   }
 
   private void onMessage(Message<Object> message) {
-    if (BusHeaders.OP_STATUS.equals(message.headers().get(BusHeaders.OP))) {
+    String op = message.headers().get(BusHeaders.OP);
+    if (BusHeaders.OP_STATUS.equals(op)) {
       message.reply(status());
+      return;
+    }
+    if (BusHeaders.OP_CANCEL.equals(op)) {
+      executor.cancel(message.headers().get(BusHeaders.CANCEL_ID));
       return;
     }
     QueryRequest request;
@@ -94,7 +103,7 @@ public final class ComputeVerticle extends VerticleBase {
     long start = System.nanoTime();
     TenantPool pool = pools.get(request.tenant());
     boolean warmHit = pool.hasIdleConnection();
-    executor.execute(request, pool)
+    executor.execute(request, pool, message.headers().get(BusHeaders.CANCEL_ID))
         .onSuccess(body -> {
           stats.recordQuery(warmHit, true, System.nanoTime() - start);
           body.put("compute", computeJson(warmHit));
@@ -192,9 +201,9 @@ public final class ComputeVerticle extends VerticleBase {
 
   /** Pings one connection; a dead one is dropped by the pool, so one retry opens its replacement. */
   private Future<Boolean> ping(TenantPool pool) {
-    return pool.withConnection(conn -> conn.query(SqlQueries.PING).execute())
+    return pool.withConnectionNow(conn -> conn.query(SqlQueries.PING).execute())
         .recover(err -> PgErrors.isConnectionFailure(err)
-            ? pool.withConnection(conn -> conn.query(SqlQueries.PING).execute())
+            ? pool.withConnectionNow(conn -> conn.query(SqlQueries.PING).execute())
             : Future.failedFuture(err))
         .map(rows -> true)
         .otherwise(err -> {

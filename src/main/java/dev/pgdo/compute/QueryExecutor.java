@@ -2,32 +2,62 @@ package dev.pgdo.compute;
 
 import dev.pgdo.bus.QueryRequest;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.SqlConnection;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs a {@link QueryRequest} on the tenant's pool: one statement on its own, or all of them in
  * one transaction with the requested isolation level and access mode (all or nothing).
  * Answers API.md's body without {@code compute}, with {@code timings.connectMs/queryMs}.
+ *
+ * <p>PostgreSQL's {@code statement_timeout} is the first deadline, but a tenant can change it in
+ * its session; so a watchdog also sends PostgreSQL a cancel request when a request outlives the
+ * limit, and {@link #cancel} does the same for a client that went away. Confined to the member's
+ * event loop.
  */
 final class QueryExecutor {
 
-  private final StatementRunner runner;
+  /** Lets PostgreSQL's own statement_timeout fire first; the watchdog is the backstop. */
+  private static final long WATCHDOG_GRACE_MS = 250;
 
-  QueryExecutor(StatementRunner runner) {
+  private final Vertx vertx;
+  private final StatementRunner runner;
+  private final long statementTimeoutMs;
+  private final Map<String, SqlConnection> running = new HashMap<>();
+
+  QueryExecutor(Vertx vertx, StatementRunner runner, long statementTimeoutMs) {
+    this.vertx = vertx;
     this.runner = runner;
+    this.statementTimeoutMs = statementTimeoutMs;
   }
 
-  Future<JsonObject> execute(QueryRequest request, TenantPool pool) {
+  /** @param cancelId an id under which {@link #cancel} can stop this request, or null */
+  Future<JsonObject> execute(QueryRequest request, TenantPool pool, String cancelId) {
     long start = System.nanoTime();
     long[] connectedAt = new long[1];
     return pool.withConnection(conn -> {
       connectedAt[0] = System.nanoTime();
-      return request.transaction() ? inTransaction(conn, pool, request) : runAll(conn, pool, request);
+      long watchdog = vertx.setTimer(statementTimeoutMs + WATCHDOG_GRACE_MS, id -> cancelBackend(conn));
+      if (cancelId != null) {
+        running.put(cancelId, conn);
+      }
+      Future<List<JsonObject>> results = request.transaction()
+          ? inTransaction(conn, pool, request)
+          : runAll(conn, pool, request);
+      return results.andThen(done -> {
+        vertx.cancelTimer(watchdog);
+        if (cancelId != null) {
+          running.remove(cancelId);
+        }
+      });
     }).map(results -> {
       long end = System.nanoTime();
       JsonObject body = request.batch()
@@ -37,6 +67,19 @@ final class QueryExecutor {
           .put("connectMs", millis(connectedAt[0] - start))
           .put("queryMs", millis(end - connectedAt[0])));
     });
+  }
+
+  /** Cancels the statement running for {@code cancelId}, if any. */
+  void cancel(String cancelId) {
+    SqlConnection conn = running.get(cancelId);
+    if (conn != null) {
+      cancelBackend(conn);
+    }
+  }
+
+  private static void cancelBackend(SqlConnection conn) {
+    // A failed cancel request leaves the statement to statement_timeout; nothing else to do.
+    PgConnection.cast(conn).cancelRequest();
   }
 
   private Future<List<JsonObject>> inTransaction(SqlConnection conn, TenantPool pool, QueryRequest request) {

@@ -3,6 +3,7 @@ package dev.pgdo.compute;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import dev.pgdo.bus.Addresses;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.PgTargets;
 import io.vertx.core.Vertx;
@@ -23,14 +24,16 @@ final class TenantPools {
   private final Vertx vertx;
   private final PgTargets targets;
   private final AppConfig.Compute settings;
+  private final ConnectionBudget budget;
   private final int maxWaiting;
   private final Cache<String, TenantPool> pools;
   private long evictions;
 
-  TenantPools(Vertx vertx, PgTargets targets, AppConfig.Compute settings, int maxWaiting) {
+  TenantPools(Vertx vertx, PgTargets targets, AppConfig.Compute settings, ConnectionBudget budget, int maxWaiting) {
     this.vertx = vertx;
     this.targets = targets;
     this.settings = settings;
+    this.budget = budget;
     this.maxWaiting = maxWaiting;
     this.pools = Caffeine.newBuilder()
         .maximumSize(settings.maxTenantsPerMember())
@@ -68,6 +71,22 @@ final class TenantPools {
     return evictions;
   }
 
+  /**
+   * Closes this member's least recently used idle tenant pool (other than {@code keep}), giving
+   * its budget permits back. Every member of the node does this when a statement somewhere on
+   * the node waits for the spent connection budget ({@link Addresses#BUDGET_PRESSURE}).
+   */
+  void evictColdestIdle(String keep) {
+    pools.policy().eviction().ifPresent(eviction -> eviction.coldest(settings.maxTenantsPerMember()).values()
+        .stream()
+        .filter(pool -> !pool.tenant().equals(keep) && pool.idle() && pool.connections() > 0)
+        .findFirst()
+        .ifPresent(pool -> {
+          evictions++;
+          pools.invalidate(pool.tenant());
+        }));
+  }
+
   /** Applies pending idle expirations; called from the keep-warm timer. */
   void cleanUp() {
     pools.cleanUp();
@@ -84,6 +103,8 @@ final class TenantPools {
         .setConnectionTimeout(settings.connectTimeoutMs())
         .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
     return new TenantPool(tenant,
-        PgBuilder.pool().with(options).connectingTo(targets.tenant(tenant)).using(vertx).build());
+        PgBuilder.pool().with(options).connectingTo(targets.tenant(tenant)).using(vertx).build(),
+        vertx, budget, settings.connectionsPerTenant(), maxWaiting, settings.connectTimeoutMs(),
+        () -> vertx.eventBus().publish(Addresses.BUDGET_PRESSURE, tenant));
   }
 }

@@ -39,7 +39,8 @@ public record AppConfig(
     }
   }
 
-  public record Compute(int connectionsPerTenant, int warmConnectionsPerTenant, int maxTenantsPerMember,
+  /** @param maxConnections the node's budget of tenant connections, across all its members */
+  public record Compute(int maxConnections, int connectionsPerTenant, int warmConnectionsPerTenant, int maxTenantsPerMember,
                         long tenantIdleMs, int prewarmTenants, int connectTimeoutMs) {
   }
 
@@ -62,6 +63,7 @@ public record AppConfig(
     Database database = new Database(optionalString(json, "database.url"), string(json, "database.metadataDb"),
         intIn(json, "database.embeddedPort", 0, 65535), intIn(json, "database.adminPoolSize", 1, 64));
     Compute compute = new Compute(
+        intIn(json, "compute.maxConnections", 1, 100_000),
         intIn(json, "compute.connectionsPerTenant", 1, 64),
         intIn(json, "compute.warmConnectionsPerTenant", 0, 64),
         intIn(json, "compute.maxTenantsPerMember", 1, 100_000),

@@ -18,6 +18,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 import java.util.Locale;
+import java.util.UUID;
 
 /**
  * The HTTP front door: wires the routes of API.md and runs the query path (tenant check,
@@ -90,7 +91,10 @@ public final class WebVerticle extends VerticleBase {
           }
           limiter.acquire(tenant);
           node.queryStarted();
-          return gateway.query(request, colo).andThen(done -> {
+          String cancelId = UUID.randomUUID().toString();
+          // A client that goes away mid-query gets its statement cancelled in PostgreSQL.
+          ctx.response().closeHandler(closed -> gateway.cancel(colo, cancelId));
+          return gateway.query(request, colo, cancelId).andThen(done -> {
             limiter.release(tenant);
             node.queryEnded();
           });
