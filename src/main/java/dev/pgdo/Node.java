@@ -1,9 +1,10 @@
 package dev.pgdo;
 
-import dev.pgdo.bus.Addresses;
+import dev.pgdo.cluster.ClusterView;
+import dev.pgdo.cluster.HazelcastSetup;
+import dev.pgdo.cluster.Placement;
 import dev.pgdo.compute.ComputeVerticle;
 import dev.pgdo.compute.ConnectionBudget;
-import io.micrometer.core.instrument.Gauge;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.EmbeddedPostgresServer;
 import dev.pgdo.db.PgTargets;
@@ -15,34 +16,37 @@ import dev.pgdo.web.NodeState;
 import dev.pgdo.web.TenantAuth;
 import dev.pgdo.web.TenantLimiter;
 import dev.pgdo.web.WebVerticle;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Tuple;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One running postgres-do node: its PostgreSQL (embedded or configured), Vert.x, the compute
- * members it hosts and the web verticles. {@link #start} and {@link #stop} block, so they are
- * called from {@code main} (or a test thread), never from an event loop.
+ * One running postgres-do node: its PostgreSQL (embedded or configured), Vert.x (clustered over
+ * Hazelcast when {@code cluster.enabled}), the placement of compute members, and the web
+ * verticles. {@link #start} and {@link #stop} block, so they are called from {@code main} (or a
+ * test thread), never from an event loop.
  */
 public final class Node {
 
@@ -54,18 +58,22 @@ public final class Node {
   private final Pool admin;
   private final NodeState state;
   private final Path adminTokenFile;
-  private final Map<String, String> computeDeployments;
+  private final ClusterView view;
+  private final Placement placement;
+  private final String webDeployment;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   private Node(AppConfig config, EmbeddedPostgresServer embedded, Vertx vertx, Pool admin, NodeState state,
-               Path adminTokenFile, Map<String, String> computeDeployments) {
-    this.computeDeployments = computeDeployments;
+               Path adminTokenFile, ClusterView view, Placement placement, String webDeployment) {
     this.config = config;
     this.embedded = embedded;
     this.vertx = vertx;
     this.admin = admin;
     this.state = state;
     this.adminTokenFile = adminTokenFile;
+    this.view = view;
+    this.placement = placement;
+    this.webDeployment = webDeployment;
   }
 
   public static Node start(AppConfig config) {
@@ -80,16 +88,24 @@ public final class Node {
       String tenantSecret = config.tenantSecret() != null ? config.tenantSecret()
           : SecretFiles.readOrCreate(config.dataDir().resolve("tenant-secret"));
       PgTargets targets = new PgTargets(url, new Secrets(tenantSecret), config.limits().statementTimeoutMs());
-
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      vertx = Vertx.builder()
-          .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-              .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
-              // Vert.x names every SQL pool alike, so its pool gauges would clash (one per tenant
-              // pool); the members publish their own connection gauges instead.
-              .addDisabledMetricsCategory(MetricsDomain.NAMED_POOLS)))
-          .withMetrics(new MicrometerMetricsFactory(registry))
-          .build();
+
+      AtomicReference<ClusterView> viewRef = new AtomicReference<>();
+      HazelcastClusterManager clusterManager = config.cluster().enabled()
+          ? HazelcastSetup.clusterManager(config, nodeId -> {
+              ClusterView current = viewRef.get();
+              if (current != null) {
+                current.nodeLeft(nodeId);
+              }
+            })
+          : null;
+      ClusterView.NodeInfo selfInfo = new ClusterView.NodeInfo(config.nodeId(), config.nodeId(), config.nodeRegion(),
+          "http://" + config.http().host() + ":" + config.http().port(), config.hostedRegions());
+      vertx = buildVertx(config, registry, clusterManager, selfInfo);
+      String selfId = clusterManager != null ? clusterManager.getNodeId() : config.nodeId();
+      ClusterView view = new ClusterView(new ClusterView.NodeInfo(selfId, selfInfo.name(), selfInfo.region(),
+          selfInfo.http(), selfInfo.hostedRegions()));
+      viewRef.set(view);
 
       ensureMetadataDatabase(vertx, targets, config.database().metadataDb(), url);
       Pool admin = PgBuilder.pool()
@@ -102,17 +118,26 @@ public final class Node {
           roleConnectionLimit);
       tenants.bootstrap(config.database().metadataDb()).await();
 
+      ConnectionBudget budget = new ConnectionBudget(config.compute().maxConnections());
+      Gauge.builder("pgdo.connections.budget.used", budget, ConnectionBudget::used)
+          .description("Tenant connection permits held on this node").register(registry);
+      Gauge.builder("pgdo.connections.budget.capacity", budget, ConnectionBudget::capacity).register(registry);
+      Placement placement = new Placement(config, view, clusterManager,
+          (region, index) -> new ComputeVerticle(config, region, index, targets, tenants, registry, budget));
+      vertx.deployVerticle(placement).await();
+
       NodeState state = new NodeState();
-      Map<String, String> computeDeployments = deployCompute(vertx, config, targets, tenants, registry);
       TenantAuth auth = new TenantAuth(tenants);
       TenantLimiter limiter = new TenantLimiter(config.limits().tenantConcurrency());
-      vertx.deployVerticle(() -> new WebVerticle(config, tenants, auth, limiter, state, registry, adminToken),
+      String web = vertx.deployVerticle(
+          () -> new WebVerticle(config, tenants, auth, limiter, state, registry, adminToken, view),
           new DeploymentOptions().setInstances(config.http().instances())).await();
 
-      Node node = new Node(config, embedded, vertx, admin, state, adminTokenFile, computeDeployments);
-      log.info("postgres-do node {} (region {}) serving http://{}:{} with {} compute members of {}",
-          config.nodeId(), config.nodeRegion(), config.http().host(), config.http().port(),
-          config.hostedRegions().stream().mapToInt(r -> config.topology().poolSize(r)).sum(), config.hostedRegions());
+      Node node = new Node(config, embedded, vertx, admin, state, adminTokenFile, view, placement, web);
+      log.info("postgres-do node {} (region {}{}) serving http://{}:{}; hosts regions {}",
+          config.nodeId(), config.nodeRegion(),
+          clusterManager != null ? ", cluster " + config.cluster().name() : "",
+          config.http().host(), config.http().port(), config.hostedRegions());
       if (adminTokenFile != null) {
         log.info("admin token stored in {}", adminTokenFile.toAbsolutePath());
       }
@@ -128,50 +153,52 @@ public final class Node {
     }
   }
 
+  private static Vertx buildVertx(AppConfig config, PrometheusMeterRegistry registry,
+                                  HazelcastClusterManager clusterManager, ClusterView.NodeInfo self) {
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+        // Vert.x names every SQL pool alike, so its pool gauges would clash (one per tenant
+        // pool); the members publish their own connection gauges instead.
+        .addDisabledMetricsCategory(MetricsDomain.NAMED_POOLS));
+    var builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
+    if (clusterManager == null) {
+      return builder.with(options).build();
+    }
+    options.setEventBusOptions(new EventBusOptions()
+        .setHost(config.cluster().host())
+        .setPort(config.cluster().busPort())
+        .setClusterPublicHost(config.cluster().host())
+        .setClusterNodeMetadata(self.toMetadata()));
+    try {
+      return builder.with(options).withClusterManager(clusterManager).buildClustered()
+          .timeout(config.cluster().joinTimeoutMs(), TimeUnit.MILLISECONDS)
+          .await();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("cannot join cluster '" + config.cluster().name() + "' via "
+          + config.cluster().members() + " on " + config.cluster().host() + ":" + config.cluster().port() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
   /** Creates the service's metadata database when the server does not have it yet. */
   private static void ensureMetadataDatabase(Vertx vertx, PgTargets targets, String metadataDb, String url) {
-    String bootstrapDb = io.vertx.pgclient.PgConnectOptions.fromUri(url).getDatabase();
+    String bootstrapDb = PgConnectOptions.fromUri(url).getDatabase();
     Pool bootstrap = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
         .connectingTo(targets.admin(bootstrapDb == null ? "postgres" : bootstrapDb)).using(vertx).build();
     try {
       boolean exists = bootstrap.preparedQuery(SqlQueries.DATABASE_EXISTS).execute(Tuple.of(metadataDb))
           .map(rows -> rows.size() > 0).await();
       if (!exists) {
-        bootstrap.query("CREATE DATABASE " + TenantNames.quote(metadataDb)).execute().await();
+        bootstrap.query("CREATE DATABASE " + TenantNames.quote(metadataDb)).execute()
+            // another node may have created it at the same moment
+            .recover(err -> bootstrap.preparedQuery(SqlQueries.DATABASE_EXISTS).execute(Tuple.of(metadataDb))
+                .compose(rows -> rows.size() > 0 ? Future.succeededFuture() : Future.failedFuture(err)))
+            .await();
         log.info("created metadata database {}", metadataDb);
       }
     } finally {
       bootstrap.close().await();
     }
-  }
-
-  /** Deploys one compute verticle per hosted (region, index); returns address → deployment id. */
-  private static Map<String, String> deployCompute(Vertx vertx, AppConfig config, PgTargets targets,
-                                                   TenantStore tenants, PrometheusMeterRegistry registry) {
-    ConnectionBudget budget = new ConnectionBudget(config.compute().maxConnections());
-    Gauge.builder("pgdo.connections.budget.used", budget, ConnectionBudget::used)
-        .description("Tenant connection permits held on this node").register(registry);
-    Gauge.builder("pgdo.connections.budget.capacity", budget, ConnectionBudget::capacity).register(registry);
-    Map<String, Future<String>> deployments = new LinkedHashMap<>();
-    for (String region : config.hostedRegions()) {
-      for (int i = 0; i < config.topology().poolSize(region); i++) {
-        deployments.put(Addresses.compute(region, i),
-            vertx.deployVerticle(new ComputeVerticle(config, region, i, targets, tenants, registry, budget)));
-      }
-    }
-    Future.all(new ArrayList<>(deployments.values())).await();
-    Map<String, String> ids = new ConcurrentHashMap<>();
-    deployments.forEach((address, id) -> ids.put(address, id.result()));
-    return ids;
-  }
-
-  /**
-   * Takes one compute member out of service on this node (its queries fail over to the next
-   * member in each tenant's rendezvous order). Used by operators and by the failover tests.
-   */
-  public Future<Void> undeployMember(String address) {
-    String id = computeDeployments.remove(address);
-    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
   }
 
   public AppConfig config() {
@@ -182,35 +209,52 @@ public final class Node {
     return vertx;
   }
 
+  public ClusterView cluster() {
+    return view;
+  }
+
   /** Null when the admin token came from configuration. */
   public Path adminTokenFile() {
     return adminTokenFile;
   }
 
   /**
-   * Graceful stop: refuse new queries, let in-flight ones finish (at most {@code shutdown.drainMs}),
-   * undeploy everything, close connections, stop the embedded PostgreSQL. Idempotent.
+   * Takes one compute member out of service on this node (its queries fail over to the next
+   * member in each tenant's rendezvous order). Used by operators and by the failover tests.
+   */
+  public Future<Void> undeployMember(String address) {
+    return placement.undeployMember(address);
+  }
+
+  /**
+   * Graceful stop: readiness turns 503 while queries are still served; the node's members are
+   * handed to other nodes (each lets its in-flight statements finish); in-flight HTTP queries
+   * finish; then the node leaves the cluster, and the embedded PostgreSQL stops. Every wait is
+   * bounded by {@code shutdown.drainMs}. Idempotent.
    */
   public void stop() {
     if (!stopped.compareAndSet(false, true)) {
       return;
     }
     state.startDraining();
-    long deadline = System.nanoTime() + config.drainMs() * 1_000_000;
-    while (state.inFlight() > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    if (state.inFlight() > 0) {
-      log.warn("stopping with {} queries still in flight after {} ms", state.inFlight(), config.drainMs());
-    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.drainMs());
     try {
+      if (config.cluster().enabled()) {
+        placement.leave(config.drainMs()).await();
+      }
+      while (state.inFlight() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      if (state.inFlight() > 0) {
+        log.warn("stopping with {} queries still in flight after {} ms", state.inFlight(), config.drainMs());
+      }
+      vertx.undeploy(webDeployment).await();
       admin.close().await();
       vertx.close().await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.warn("unclean stop: {}", e.getMessage());
     } finally {
       if (embedded != null) {
         embedded.close();

@@ -17,9 +17,13 @@ import java.util.Locale;
  *                    {@code "transaction"} request, or a single statement given an isolation
  *                    level or readOnly)
  * @param batch       true for a {@code "transaction"} request: the answer is {@code {"results": [...]}}
+ * @param idempotencyKey when set, the statements run at most once per key (within the
+ *                    idempotency window) and a repeat gets the first answer; null otherwise
  */
 public record QueryRequest(String tenant, List<Statement> statements, boolean transaction, boolean batch,
-                           Isolation isolation, boolean readOnly) {
+                           Isolation isolation, boolean readOnly, String idempotencyKey) {
+
+  private static final java.util.regex.Pattern IDEMPOTENCY_KEY = java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,200}");
 
   public enum RowMode { OBJECT, ARRAY }
 
@@ -60,12 +64,17 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       throw invalid("'readOnly' must be a boolean");
     }
     boolean readOnly = Boolean.TRUE.equals(readOnlyValue);
-    boolean explicitTx = isolation != null || readOnly;
+    Object key = json.getValue("idempotencyKey");
+    if (key != null && !(key instanceof String k && IDEMPOTENCY_KEY.matcher(k).matches())) {
+      throw invalid("'idempotencyKey' must be 1 to 200 printable ASCII characters");
+    }
+    String idempotencyKey = (String) key;
+    boolean explicitTx = isolation != null || readOnly || idempotencyKey != null;
     Isolation level = isolation == null ? Isolation.READ_COMMITTED : isolation;
 
     if (sql != null) {
       Statement statement = statement(json, rowMode, "");
-      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly);
+      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly, idempotencyKey);
     }
     if (!(transaction instanceof JsonArray items)) {
       throw invalid("'transaction' must be an array of {\"sql\", \"params\"} objects");
@@ -80,7 +89,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       }
       statements.add(statement(item, rowMode, "transaction[" + i + "]."));
     }
-    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly);
+    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly, idempotencyKey);
   }
 
   public JsonObject toJson() {
@@ -95,7 +104,23 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     if (transaction) {
       json.put("isolation", isolation.sql()).put("readOnly", readOnly);
     }
+    if (idempotencyKey != null) {
+      json.put("idempotencyKey", idempotencyKey);
+    }
     return json;
+  }
+
+  /**
+   * True when running the request twice cannot change data twice: it is read-only, or it is a
+   * single plain SELECT, or it carries an idempotency key. Only such requests are retried on
+   * another member after their member was lost mid-flight.
+   */
+  public boolean safeToRetry() {
+    if (readOnly || idempotencyKey != null) {
+      return true;
+    }
+    return !batch && statements.size() == 1
+        && CommandTags.of(statements.get(0).sql()).equals("SELECT");
   }
 
   private static JsonObject statementJson(Statement s) {

@@ -5,10 +5,13 @@ import dev.pgdo.bus.BusHeaders;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.cluster.ClusterView;
 import dev.pgdo.config.ConfigLoader;
 import dev.pgdo.routing.Rendezvous;
 import dev.pgdo.routing.Topology;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -16,36 +19,66 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
  * Runs tenant queries over the event bus, from any verticle on any node, with the same routing
  * as the HTTP front door: colo → location region → serving region ({@code servedBy}), then the
- * tenant's rendezvous order over that region's members. A member with no consumer
- * ({@code NO_HANDLERS}) means the next member at once; every send has a deadline.
+ * tenant's rendezvous order over that region's members.
+ *
+ * <p>Fail-over: a member with no consumer ({@code NO_HANDLERS}) means the next member at once
+ * (the query surely did not run). Given the node's {@link ClusterView}, a request in flight to a
+ * node that leaves the cluster is failed as soon as the membership change arrives (Vert.x would
+ * otherwise wait out the send timeout), and retried on the next member only when running it
+ * twice is harmless ({@link QueryRequest#safeToRetry()}); otherwise it fails with
+ * {@code no_compute}. Every send has a deadline.
  *
  * <p>Succeeds with API.md's success body (without {@code timings.totalMs}); fails with a
  * {@link ReplyException} whose {@code failureCode()} is the HTTP status and whose message is the
- * error JSON, or with a {@link PgdoException} for bad input or when no member answered.
- * The bus is trusted: no token is checked here. Holds no mutable state; safe on any context.
+ * error JSON, or with a {@link PgdoException}. The bus is trusted: no token is checked here.
+ * Thread-safe; use it from any context.
  */
 public final class PgdoClient {
 
   private final Vertx vertx;
   private final Topology topology;
   private final long sendTimeoutMs;
+  private final ClusterView view;
+  private final AtomicLong ids = new AtomicLong();
+  private final Map<Long, InFlight> inFlight = new ConcurrentHashMap<>();
+
+  /** A request waiting for its member's answer, which fails it when the member's node leaves. */
+  private record InFlight(String address, Context context, Promise<JsonObject> result) {
+  }
+
+  /** The member's node left the cluster while the request was in flight. */
+  private static final class MemberLost extends RuntimeException {
+    MemberLost(String address) {
+      super("the node hosting " + address + " left the cluster", null, false, false);
+    }
+  }
 
   /**
    * @param sendTimeoutMs the deadline of each bus request; keep it above the statement timeout,
    *                      which PostgreSQL enforces itself
+   * @param view          the node's cluster view, for failing over requests to nodes that leave;
+   *                      null to rely on deadlines only
    */
-  public PgdoClient(Vertx vertx, Topology topology, long sendTimeoutMs) {
+  public PgdoClient(Vertx vertx, Topology topology, long sendTimeoutMs, ClusterView view) {
     this.vertx = vertx;
     this.topology = topology;
     this.sendTimeoutMs = sendTimeoutMs;
+    this.view = view;
+    if (view != null) {
+      view.onNodeLeft(this::failRequestsTo);
+    }
   }
 
-  /** A client with the topology shipped in the jar and a 35 s deadline (the default statement timeout plus 5 s). */
+  /** A client with the topology shipped in the jar, a 35 s deadline, and no cluster view. */
   public static PgdoClient create(Vertx vertx) {
-    return new PgdoClient(vertx, ConfigLoader.load(new String[0], java.util.Map.of()).topology(), 35_000);
+    return new PgdoClient(vertx, ConfigLoader.load(new String[0], Map.of()).topology(), 35_000, null);
   }
 
   /**
@@ -55,19 +88,13 @@ public final class PgdoClient {
    */
   public Future<JsonObject> query(JsonObject request, String colo) {
     try {
-      return query(QueryRequest.fromJson(request), colo);
+      return query(QueryRequest.fromJson(request), colo, null);
     } catch (PgdoException invalid) {
       return Future.failedFuture(invalid);
     }
   }
 
-  public Future<JsonObject> query(QueryRequest request, String colo) {
-    return query(request, colo, null);
-  }
-
-  /**
-   * @param cancelId an id unique to this request, so that {@link #cancel} can stop it; or null
-   */
+  /** @param cancelId an id unique to this request, so that {@link #cancel} can stop it; or null */
   public Future<JsonObject> query(QueryRequest request, String colo, String cancelId) {
     String region = servingRegion(colo);
     int[] order = Rendezvous.order(request.tenant(), topology.poolSize(region));
@@ -75,7 +102,7 @@ public final class PgdoClient {
     if (cancelId != null) {
       options.addHeader(BusHeaders.CANCEL_ID, cancelId);
     }
-    return tryMember(request.toJson(), options, region, order, 0);
+    return tryMember(request, request.toJson(), options, region, order, 0);
   }
 
   /**
@@ -98,18 +125,54 @@ public final class PgdoClient {
     return topology.poolRegion(topology.locationRegion(colo));
   }
 
-  private Future<JsonObject> tryMember(JsonObject message, DeliveryOptions options, String region, int[] order,
-                                       int attempt) {
+  private Future<JsonObject> tryMember(QueryRequest request, JsonObject message, DeliveryOptions options,
+                                       String region, int[] order, int attempt) {
     if (attempt >= order.length) {
       return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE,
           "no compute instance of region '" + region + "' is available"));
     }
     String address = Addresses.compute(region, order[attempt]);
-    return vertx.eventBus().<JsonObject>request(address, message, options)
-        .map(Message::body)
-        .recover(err -> isAbsent(err)
-            ? tryMember(message, options, region, order, attempt + 1)
-            : Future.failedFuture(err));
+    return send(address, message, options).recover(err -> {
+      if (isAbsent(err) || (err instanceof MemberLost && request.safeToRetry())) {
+        return tryMember(request, message, options, region, order, attempt + 1);
+      }
+      if (err instanceof MemberLost) {
+        return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE, "the compute instance was lost while "
+            + "running the query; it may or may not have been applied (send an Idempotency-Key to retry safely)"));
+      }
+      return Future.failedFuture(err);
+    });
+  }
+
+  private Future<JsonObject> send(String address, JsonObject message, DeliveryOptions options) {
+    Future<JsonObject> reply = vertx.eventBus().<JsonObject>request(address, message, options).map(Message::body);
+    if (view == null) {
+      return reply;
+    }
+    Context context = vertx.getOrCreateContext();
+    Promise<JsonObject> result = Promise.promise();
+    long id = ids.incrementAndGet();
+    inFlight.put(id, new InFlight(address, context, result));
+    reply.onComplete(done -> {
+      inFlight.remove(id);
+      if (done.succeeded()) {
+        result.tryComplete(done.result());
+      } else {
+        result.tryFail(done.cause());
+      }
+    });
+    return result.future();
+  }
+
+  /** Called on Hazelcast's thread when a node leaves: its members' requests fail over now. */
+  private void failRequestsTo(String nodeId) {
+    Map<String, String> owners = view.owners();
+    inFlight.forEach((id, request) -> {
+      if (nodeId.equals(owners.get(request.address()))) {
+        inFlight.remove(id);
+        request.context().runOnContext(v -> request.result().tryFail(new MemberLost(request.address())));
+      }
+    });
   }
 
   private static boolean isAbsent(Throwable err) {

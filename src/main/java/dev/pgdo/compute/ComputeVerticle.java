@@ -13,7 +13,11 @@ import dev.pgdo.tenant.TenantStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +36,9 @@ public final class ComputeVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(ComputeVerticle.class);
 
+  /** Cluster-wide map: member address → the tenants its host kept warm (bounded by prewarmTenants). */
+  private static final String RECENT_TENANTS = "pgdo.recent-tenants";
+
   private final AppConfig config;
   private final String region;
   private final int index;
@@ -47,6 +54,10 @@ public final class ComputeVerticle extends VerticleBase {
   private boolean warm;
   private boolean prewarming;
   private boolean keepWarmRunning;
+  private int running;
+  private MessageConsumer<Object> queries;
+  private AsyncMap<String, JsonArray> recentTenants;
+  private JsonArray lastShared = new JsonArray();
 
   public ComputeVerticle(AppConfig config, String region, int index, PgTargets targets, TenantStore tenants,
                          MeterRegistry registry, ConnectionBudget budget) {
@@ -70,14 +81,50 @@ public final class ComputeVerticle extends VerticleBase {
         msg -> pools.evict(msg.body())).completion();
     Future<Void> pressure = vertx.eventBus().<String>localConsumer(Addresses.BUDGET_PRESSURE,
         msg -> pools.evictColdestIdle(msg.body())).completion();
-    Future<Void> queries = vertx.eventBus().consumer(address, this::onMessage).completion();
-    return Future.all(control, pressure, queries).onSuccess(v -> prewarm());
+    queries = vertx.eventBus().consumer(address, this::onMessage);
+    Future<Void> shared = vertx.sharedData().<String, JsonArray>getAsyncMap(RECENT_TENANTS)
+        .map(map -> {
+          recentTenants = map;
+          return null;
+        });
+    return Future.all(control, pressure, queries.completion(), shared).onSuccess(v -> prewarm());
   }
 
+  /**
+   * Stops taking queries, lets the running ones finish (bounded by {@code shutdown.drainMs}),
+   * leaves its recent tenants for the next host of this address, then closes its connections.
+   */
   @Override
   public Future<?> stop() {
-    pools.closeAll();
-    return Future.succeededFuture();
+    long deadline = System.currentTimeMillis() + config.drainMs();
+    return queries.unregister()
+        .compose(v -> drained(deadline))
+        .compose(v -> shareRecentTenants())
+        .eventually(() -> {
+          pools.closeAll();
+          return Future.succeededFuture();
+        });
+  }
+
+  private Future<Void> drained(long deadline) {
+    if (running == 0 || System.currentTimeMillis() > deadline) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(20, id -> drained(deadline).onComplete(later));
+    return later.future();
+  }
+
+  /** Records, cluster-wide, the tenants this member keeps warm, so a new host can pre-warm them. */
+  private Future<Void> shareRecentTenants() {
+    JsonArray tenantsNow = new JsonArray();
+    pools.all().stream().filter(p -> p.connections() > 0).limit(config.compute().prewarmTenants())
+        .forEach(p -> tenantsNow.add(p.tenant()));
+    if (recentTenants == null || tenantsNow.equals(lastShared)) {
+      return Future.succeededFuture();
+    }
+    lastShared = tenantsNow;
+    return recentTenants.put(address, tenantsNow).otherwiseEmpty();
   }
 
   private void onMessage(Message<Object> message) {
@@ -101,9 +148,11 @@ public final class ComputeVerticle extends VerticleBase {
       return;
     }
     long start = System.nanoTime();
+    running++;
     TenantPool pool = pools.get(request.tenant());
     boolean warmHit = pool.hasIdleConnection();
     executor.execute(request, pool, message.headers().get(BusHeaders.CANCEL_ID))
+        .andThen(done -> running--)
         .onSuccess(body -> {
           stats.recordQuery(warmHit, true, System.nanoTime() - start);
           body.put("compute", computeJson(warmHit));
@@ -156,12 +205,16 @@ public final class ComputeVerticle extends VerticleBase {
     prewarming = true;
     int poolSize = config.topology().poolSize(region);
     // Fetch more than our share: rendezvous hashing spreads the recent tenants over the whole pool.
-    tenants.recentTenants(Math.max(1, config.compute().prewarmTenants() * poolSize * 2))
-        .onSuccess(ids -> {
-          List<String> mine = ids.stream()
-              .filter(tenant -> Rendezvous.winner(tenant, poolSize) == index)
-              .limit(config.compute().prewarmTenants())
-              .toList();
+    Future<JsonArray> handedOver = recentTenants.get(address).map(list -> list == null ? new JsonArray() : list)
+        .otherwise(new JsonArray());
+    Future<List<String>> newest = tenants.recentTenants(Math.max(1, config.compute().prewarmTenants() * poolSize * 2));
+    Future.all(handedOver, newest)
+        .onSuccess(both -> {
+          // First the tenants the previous host of this address kept warm, then new winners.
+          java.util.LinkedHashSet<String> candidates = new java.util.LinkedHashSet<>();
+          handedOver.result().forEach(t -> candidates.add(String.valueOf(t)));
+          newest.result().stream().filter(t -> Rendezvous.winner(t, poolSize) == index).forEach(candidates::add);
+          List<String> mine = candidates.stream().limit(config.compute().prewarmTenants()).toList();
           mine.forEach(pools::get);
           keepWarm().onComplete(done -> {
             warm = true;
@@ -195,7 +248,7 @@ public final class ComputeVerticle extends VerticleBase {
       stats.recordKeepWarm(ok, pings.size() - ok);
       refreshPoolStats();
       keepWarmRunning = false;
-      return Future.succeededFuture();
+      return shareRecentTenants();
     }).transform(done -> Future.succeededFuture());
   }
 

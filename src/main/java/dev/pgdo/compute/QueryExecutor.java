@@ -1,6 +1,9 @@
 package dev.pgdo.compute;
 
 import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.db.SqlQueries;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Tuple;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -12,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Runs a {@link QueryRequest} on the tenant's pool: one statement on its own, or all of them in
@@ -49,9 +53,14 @@ final class QueryExecutor {
       if (cancelId != null) {
         running.put(cancelId, conn);
       }
-      Future<List<JsonObject>> results = request.transaction()
-          ? inTransaction(conn, pool, request)
-          : runAll(conn, pool, request);
+      Future<List<JsonObject>> results;
+      if (request.idempotencyKey() != null && !request.readOnly()) {
+        results = idempotent(conn, pool, request);
+      } else if (request.transaction()) {
+        results = inTransaction(conn, request, () -> runAll(conn, pool, request));
+      } else {
+        results = runAll(conn, pool, request);
+      }
       return results.andThen(done -> {
         vertx.cancelTimer(watchdog);
         if (cancelId != null) {
@@ -82,13 +91,62 @@ final class QueryExecutor {
     PgConnection.cast(conn).cancelRequest();
   }
 
-  private Future<List<JsonObject>> inTransaction(SqlConnection conn, TenantPool pool, QueryRequest request) {
+  /** Runs {@code work} in one transaction with the request's isolation and access mode; all or nothing. */
+  private <T> Future<T> inTransaction(SqlConnection conn, QueryRequest request,
+                                      java.util.function.Supplier<Future<T>> work) {
     String mode = "SET TRANSACTION ISOLATION LEVEL " + request.isolation().sql().toUpperCase()
         + (request.readOnly() ? " READ ONLY" : " READ WRITE");
     return conn.begin().compose(tx -> conn.query(mode).execute()
-        .compose(set -> runAll(conn, pool, request))
+        .compose(set -> work.get())
         .compose(results -> tx.commit().map(results))
         .recover(err -> tx.rollback().transform(ignored -> Future.failedFuture(err))));
+  }
+
+  /**
+   * A keyed write: in one transaction, answer the stored response if the key was seen, else run
+   * the statements and store their response. A concurrent twin blocks on the key's row and, once
+   * the first commits, fails on the primary key; it then answers the stored response.
+   */
+  private Future<List<JsonObject>> idempotent(SqlConnection conn, TenantPool pool, QueryRequest request) {
+    String key = request.idempotencyKey();
+    Future<Void> ready = pool.idempotencyTableReady() ? Future.succeededFuture()
+        : conn.query(SqlQueries.CREATE_IDEMPOTENCY_TABLE).execute()
+            .otherwiseEmpty() // a concurrent creator won; the table is there either way
+            .map(v -> {
+              pool.markIdempotencyTableReady();
+              return null;
+            });
+    return ready.compose(v -> inTransaction(conn, request, () -> storedResponse(conn, key)
+            .compose(stored -> stored != null ? Future.succeededFuture(stored)
+                : runAll(conn, pool, request).compose(results -> conn.preparedQuery(SqlQueries.SAVE_IDEMPOTENT_RESPONSE)
+                    .execute(Tuple.of(key, new JsonObject().put("results", new JsonArray(results))))
+                    .map(saved -> results)))))
+        .recover(err -> isUniqueViolation(err)
+            ? storedResponse(conn, key).compose(stored -> stored != null ? Future.succeededFuture(stored)
+                : Future.failedFuture(err))
+            : Future.failedFuture(err))
+        .andThen(done -> {
+          if (ThreadLocalRandom.current().nextInt(64) == 0) {
+            conn.query(SqlQueries.PURGE_IDEMPOTENCY).execute(); // best effort; keeps the table small
+          }
+        });
+  }
+
+  private static Future<List<JsonObject>> storedResponse(SqlConnection conn, String key) {
+    return conn.preparedQuery(SqlQueries.FIND_IDEMPOTENT_RESPONSE).execute(Tuple.of(key)).map(rows -> {
+      if (rows.size() == 0) {
+        return null;
+      }
+      Object stored = rows.iterator().next().getValue(0);
+      JsonArray results = ((JsonObject) stored).getJsonArray("results");
+      List<JsonObject> list = new ArrayList<>();
+      results.forEach(r -> list.add((JsonObject) r));
+      return list;
+    });
+  }
+
+  private static boolean isUniqueViolation(Throwable err) {
+    return err instanceof PgException pg && "23505".equals(pg.getSqlState());
   }
 
   private Future<List<JsonObject>> runAll(SqlConnection conn, TenantPool pool, QueryRequest request) {

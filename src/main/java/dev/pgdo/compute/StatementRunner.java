@@ -1,9 +1,11 @@
 package dev.pgdo.compute;
 
+import dev.pgdo.bus.CommandTags;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
 import dev.pgdo.config.AppConfig;
+import dev.pgdo.db.PgTargets;
 import dev.pgdo.db.SqlQueries;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -15,7 +17,6 @@ import io.vertx.sqlclient.desc.ColumnDescriptor;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Runs one statement on a tenant connection and encodes its result. Parameters are bound with
@@ -51,9 +52,12 @@ final class StatementRunner {
     if (known != null) {
       return Future.succeededFuture(ParamBinder.forTypes(params, known));
     }
+    // A cacheable statement stays prepared in the connection's statement cache (closing it would
+    // leave the cache pointing at a deallocated statement); a longer one is closed after the lookup.
+    boolean cached = statement.sql().length() < PgTargets.STATEMENT_CACHE_SQL_LIMIT;
     return conn.prepare(statement.sql())
         .compose(prepared -> conn.preparedQuery(SqlQueries.PARAMETER_TYPES).execute(Tuple.of(statement.sql()))
-            .eventually(prepared::close))
+            .eventually(() -> cached ? Future.succeededFuture() : prepared.close()))
         .map(rows -> {
           if (rows.size() == 0) {
             throw new PgdoException(ErrorCode.INTERNAL_ERROR, "the parameter types of the statement are unknown");
@@ -80,77 +84,11 @@ final class StatementRunner {
       throw new PgdoException(ErrorCode.RESULT_TOO_LARGE,
           "the result is over the limit of " + limits.maxResultBytes() + " bytes");
     }
-    String command = command(statement.sql());
+    String command = CommandTags.of(statement.sql());
     return new JsonObject()
         .put("command", command)
         .put("rowCount", COUNTED_COMMANDS.contains(command) ? result.rowCount() : null)
         .put("fields", RowEncoder.fields(columns))
         .put("rows", rows);
-  }
-
-  /**
-   * The command tag's verb. The Vert.x client does not expose PostgreSQL's command tag, so it is
-   * read from the statement: its first keyword, or for {@code WITH} the first statement keyword
-   * outside the parentheses of the common table expressions ({@code VALUES} and {@code TABLE}
-   * report SELECT, as PostgreSQL does).
-   */
-  static String command(String sql) {
-    List<String> words = topLevelWords(sql);
-    if (words.isEmpty()) {
-      return "UNKNOWN";
-    }
-    String first = words.get(0);
-    if (first.equals("WITH")) {
-      return words.stream().skip(1)
-          .filter(w -> w.equals("SELECT") || w.equals("INSERT") || w.equals("UPDATE") || w.equals("DELETE")
-              || w.equals("MERGE"))
-          .findFirst().orElse("SELECT");
-    }
-    return first.equals("VALUES") || first.equals("TABLE") ? "SELECT" : first;
-  }
-
-  /** Upper-cased words outside parentheses, quotes and comments, in order; the first 64 at most. */
-  private static List<String> topLevelWords(String sql) {
-    List<String> words = new java.util.ArrayList<>();
-    int depth = 0;
-    int i = 0;
-    int n = sql.length();
-    boolean leadingParens = true; // "(select 1)" still reports SELECT
-    while (i < n && words.size() < 64) {
-      char c = sql.charAt(i);
-      if (sql.startsWith("--", i)) {
-        int eol = sql.indexOf('\n', i);
-        i = eol < 0 ? n : eol + 1;
-      } else if (sql.startsWith("/*", i)) {
-        int end = sql.indexOf("*/", i + 2);
-        i = end < 0 ? n : end + 2;
-      } else if (c == '\'' || c == '"') {
-        int end = sql.indexOf(c, i + 1);
-        i = end < 0 ? n : end + 1;
-      } else if (c == '(') {
-        if (!leadingParens) {
-          depth++;
-        }
-        i++;
-      } else if (c == ')') {
-        depth = Math.max(0, depth - 1);
-        i++;
-      } else if (Character.isLetter(c)) {
-        int start = i;
-        while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_')) {
-          i++;
-        }
-        if (depth == 0) {
-          words.add(sql.substring(start, i).toUpperCase(Locale.ROOT));
-        }
-        leadingParens = false;
-      } else {
-        if (!Character.isWhitespace(c)) {
-          leadingParens = false;
-        }
-        i++;
-      }
-    }
-    return words;
   }
 }

@@ -48,6 +48,7 @@ final class TenantPool {
   private int inFlight;
   private boolean retired;
   private boolean closed;
+  private boolean idempotencyTableReady;
 
   /** @param budgetExhausted called when a statement has to wait because the node's budget is spent */
   TenantPool(String tenant, Pool pool, Vertx vertx, ConnectionBudget budget, int maxConnections, int maxWaiting,
@@ -170,6 +171,14 @@ final class TenantPool {
 
   private static PgdoException noConnection(String why) {
     return new PgdoException(ErrorCode.NO_COMPUTE, why);
+  }
+
+  boolean idempotencyTableReady() {
+    return idempotencyTableReady;
+  }
+
+  void markIdempotencyTableReady() {
+    idempotencyTableReady = true;
   }
 
   List<String> knownParameterTypes(String sql) {

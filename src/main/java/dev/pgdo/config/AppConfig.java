@@ -27,7 +27,16 @@ public record AppConfig(
     Limits limits,
     boolean opsPublic,
     long drainMs,
+    Cluster cluster,
     Topology topology) {
+
+  /**
+   * Clustering over Hazelcast (TCP-IP join, multicast off). {@code host} is the private
+   * interface both Hazelcast and the event bus bind to.
+   */
+  public record Cluster(boolean enabled, String name, String host, int port, List<String> members, int busPort,
+                        int heartbeatSeconds, int maxNoHeartbeatSeconds, long joinTimeoutMs) {
+  }
 
   public record Http(String host, int port, int instances) {
   }
@@ -82,7 +91,27 @@ public record AppConfig(
     return new AppConfig(nodeId, nodeRegion, http, hostedRegions(json, topology), Path.of(string(json, "dataDir")),
         optionalString(json, "adminToken"), optionalString(json, "tenantSecret"), database,
         longIn(json, "keepWarm.intervalMs", 100, 86_400_000L), compute, limits, bool(json, "ops.public"),
-        longIn(json, "shutdown.drainMs", 0, 600_000), topology);
+        longIn(json, "shutdown.drainMs", 0, 600_000), cluster(json), topology);
+  }
+
+  private static Cluster cluster(JsonObject json) {
+    if (!(value(json, "cluster.members") instanceof JsonArray members) || members.isEmpty()) {
+      throw new ConfigException("cluster.members", "expected a non-empty array of \"host:port\"");
+    }
+    List<String> list = members.stream().map(String::valueOf).toList();
+    for (String member : list) {
+      if (!member.matches("[^:\\s]+:\\d{1,5}")) {
+        throw new ConfigException("cluster.members", "'" + member + "' is not host:port");
+      }
+    }
+    String name = string(json, "cluster.name");
+    if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new ConfigException("cluster.name", "letters, digits, '.', '_' and '-' only");
+    }
+    return new Cluster(bool(json, "cluster.enabled"), name, string(json, "cluster.host"),
+        intIn(json, "cluster.port", 1, 65535), list, intIn(json, "cluster.busPort", 0, 65535),
+        intIn(json, "cluster.heartbeatSeconds", 1, 60), intIn(json, "cluster.maxNoHeartbeatSeconds", 2, 600),
+        longIn(json, "cluster.joinTimeoutMs", 1_000, 600_000));
   }
 
   private static List<String> hostedRegions(JsonObject json, Topology topology) {

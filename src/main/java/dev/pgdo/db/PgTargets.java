@@ -11,6 +11,9 @@ import io.vertx.pgclient.PgConnectOptions;
  */
 public final class PgTargets {
 
+  /** Statements shorter than this stay prepared on each tenant connection (the client's statement cache). */
+  public static final int STATEMENT_CACHE_SQL_LIMIT = 16 * 1024;
+
   private final PgConnectOptions admin;
   private final Secrets secrets;
   private final int statementTimeoutMs;
@@ -36,7 +39,7 @@ public final class PgTargets {
         .setPassword(secrets.rolePassword(name))
         .setCachePreparedStatements(true)
         .setPreparedStatementCacheMaxSize(128)
-        .setPreparedStatementCacheSqlLimit(16 * 1024)
+        .setPreparedStatementCacheSqlLimit(STATEMENT_CACHE_SQL_LIMIT)
         .setReconnectAttempts(0)
         .addProperty("statement_timeout", Integer.toString(statementTimeoutMs))
         .addProperty("idle_in_transaction_session_timeout", Integer.toString(statementTimeoutMs));

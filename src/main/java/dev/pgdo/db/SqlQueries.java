@@ -40,4 +40,20 @@ public final class SqlQueries {
       WHERE p.statement = $1""";
 
   public static final String PING = "SELECT 1";
+
+  /**
+   * Idempotency records live in the tenant's own database, so a keyed write and the record of
+   * its answer commit in the same transaction: exactly once, whatever fails in between.
+   */
+  public static final String CREATE_IDEMPOTENCY_TABLE = """
+      CREATE TABLE IF NOT EXISTS _pgdo_idempotency (
+        key        text        PRIMARY KEY,
+        response   jsonb       NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )""";
+  public static final String FIND_IDEMPOTENT_RESPONSE = "SELECT response FROM _pgdo_idempotency WHERE key = $1";
+  public static final String SAVE_IDEMPOTENT_RESPONSE =
+      "INSERT INTO _pgdo_idempotency (key, response) VALUES ($1, $2)";
+  public static final String PURGE_IDEMPOTENCY =
+      "DELETE FROM _pgdo_idempotency WHERE created_at < now() - interval '24 hours'";
 }

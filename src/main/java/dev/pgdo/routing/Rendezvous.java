@@ -23,15 +23,20 @@ public final class Rendezvous {
   }
 
   public static long weight(String tenant, int index) {
+    return weight(tenant, Integer.toString(index));
+  }
+
+  /** The same weight for any pair of strings; placement uses it to pick a member's node. */
+  public static long weight(String key, String candidate) {
     MessageDigest sha256;
     try {
       sha256 = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by every Java platform", e);
     }
-    sha256.update(tenant.getBytes(StandardCharsets.UTF_8));
+    sha256.update(key.getBytes(StandardCharsets.UTF_8));
     sha256.update((byte) 0);
-    sha256.update(Integer.toString(index).getBytes(StandardCharsets.UTF_8));
+    sha256.update(candidate.getBytes(StandardCharsets.UTF_8));
     return ByteBuffer.wrap(sha256.digest(), 0, Long.BYTES).getLong();
   }
 

@@ -22,8 +22,11 @@ public final class Topology {
   private static final Pattern REGION_ID = Pattern.compile("[a-z]+");
   private static final Pattern COLO = Pattern.compile("[A-Za-z]{3}");
 
-  /** One region's settings: its pool size and, when it has no pool, who serves it. */
-  public record Region(String id, int poolSize, String servedBy) {
+  /**
+   * One region's settings: its pool size; when it has no pool, who serves it; and, in a cluster,
+   * the regions whose nodes host its members (in order) when no node of its own is up.
+   */
+  public record Region(String id, int poolSize, String servedBy, List<String> fallbacks) {
   }
 
   private final String defaultRegion;
@@ -63,7 +66,12 @@ public final class Topology {
       if (poolSize == 0 && servedBy == null) {
         throw new ConfigException("regions." + id, "a region without a pool needs 'servedBy'");
       }
-      regions.put(id, new Region(id, poolSize, poolSize > 0 ? null : servedBy));
+      Object fallbacks = r.getValue("fallbacks", new io.vertx.core.json.JsonArray());
+      if (!(fallbacks instanceof io.vertx.core.json.JsonArray list)) {
+        throw new ConfigException("regions." + id + ".fallbacks", "expected an array of region ids");
+      }
+      regions.put(id, new Region(id, poolSize, poolSize > 0 ? null : servedBy,
+          list.stream().map(String::valueOf).toList()));
     }
     Map<String, String> colos = new LinkedHashMap<>();
     if (!(config.getValue("colos", new JsonObject()) instanceof JsonObject colosJson)) {
@@ -87,8 +95,13 @@ public final class Topology {
       throw new ConfigException("defaultRegion", "unknown region '" + defaultRegion + "'");
     }
     Topology topology = new Topology(defaultRegion, regions, colos);
-    for (String id : regions.keySet()) {
-      topology.poolRegion(id); // fails on a missing or cyclic servedBy
+    for (Region region : regions.values()) {
+      topology.poolRegion(region.id()); // fails on a missing or cyclic servedBy
+      for (String fallback : region.fallbacks()) {
+        if (!regions.containsKey(fallback)) {
+          throw new ConfigException("regions." + region.id() + ".fallbacks", "unknown region '" + fallback + "'");
+        }
+      }
     }
     return topology;
   }

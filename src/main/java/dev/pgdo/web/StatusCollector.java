@@ -2,6 +2,7 @@ package dev.pgdo.web;
 
 import dev.pgdo.bus.Addresses;
 import dev.pgdo.bus.BusHeaders;
+import dev.pgdo.cluster.ClusterView;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.routing.Topology;
 import io.vertx.core.Future;
@@ -27,13 +28,13 @@ final class StatusCollector {
   private final Vertx vertx;
   private final AppConfig config;
   private final NodeState node;
-  private final String httpBase;
+  private final ClusterView view;
 
-  StatusCollector(Vertx vertx, AppConfig config, NodeState node, String httpBase) {
+  StatusCollector(Vertx vertx, AppConfig config, NodeState node, ClusterView view) {
     this.vertx = vertx;
     this.config = config;
     this.node = node;
-    this.httpBase = httpBase;
+    this.view = view;
   }
 
   /** The {@code /v1/status} document. */
@@ -69,8 +70,9 @@ final class StatusCollector {
       }
       JsonObject self = new JsonObject().put("id", config.nodeId()).put("region", config.nodeRegion())
           .put("startedAt", node.startedAt().toString());
-      JsonArray nodes = new JsonArray().add(new JsonObject().put("id", config.nodeId())
-          .put("region", config.nodeRegion()).put("http", httpBase).put("state", "up"));
+      JsonArray nodes = new JsonArray();
+      view.live().values().forEach(n -> nodes.add(nodeJson(n, view.isLeaving(n.id()) ? "leaving" : "up")));
+      view.departed().forEach(n -> nodes.add(nodeJson(n, "down")));
       return Future.succeededFuture(new JsonObject()
           .put("node", self)
           .put("nodes", nodes)
@@ -79,14 +81,20 @@ final class StatusCollector {
     });
   }
 
-  /** The members this node hosts, for readiness. */
+  private static JsonObject nodeJson(ClusterView.NodeInfo node, String state) {
+    return new JsonObject().put("id", node.name()).put("region", node.region()).put("http", node.http())
+        .put("state", state);
+  }
+
+  /** The members this node hosts, for readiness; empty until placement has run. */
   Future<List<JsonObject>> hostedMembers() {
     List<Future<JsonObject>> members = new ArrayList<>();
-    for (String region : config.hostedRegions()) {
-      for (int i = 0; i < config.topology().poolSize(region); i++) {
-        members.add(member(region, i));
+    view.owners().forEach((address, owner) -> {
+      if (owner.equals(view.self().id())) {
+        String[] parts = address.split("\\.");
+        members.add(member(parts[1], Integer.parseInt(parts[2])));
       }
-    }
+    });
     return Future.join(members).transform(done ->
         Future.succeededFuture(members.stream().map(Future::result).toList()));
   }

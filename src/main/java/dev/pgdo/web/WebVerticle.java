@@ -2,6 +2,7 @@ package dev.pgdo.web;
 
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.client.PgdoClient;
+import dev.pgdo.cluster.ClusterView;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
 import dev.pgdo.config.AppConfig;
@@ -34,11 +35,13 @@ public final class WebVerticle extends VerticleBase {
   private final NodeState node;
   private final PrometheusMeterRegistry registry;
   private final String adminToken;
+  private final ClusterView view;
 
   private PgdoClient gateway;
 
   public WebVerticle(AppConfig config, TenantStore tenants, TenantAuth auth, TenantLimiter limiter, NodeState node,
-                     PrometheusMeterRegistry registry, String adminToken) {
+                     PrometheusMeterRegistry registry, String adminToken, ClusterView view) {
+    this.view = view;
     this.config = config;
     this.tenants = tenants;
     this.auth = auth;
@@ -51,10 +54,9 @@ public final class WebVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     // The bus deadline sits past the statement timeout, which PostgreSQL itself enforces.
-    gateway = new PgdoClient(vertx, config.topology(), config.limits().statementTimeoutMs() + 5_000L);
+    gateway = new PgdoClient(vertx, config.topology(), config.limits().statementTimeoutMs() + 5_000L, view);
     AccessControl access = new AccessControl(adminToken);
-    String httpBase = "http://" + config.http().host() + ":" + config.http().port();
-    StatusCollector collector = new StatusCollector(vertx, config, node, httpBase);
+    StatusCollector collector = new StatusCollector(vertx, config, node, view);
     AdminRoutes admin = new AdminRoutes(vertx, tenants, auth, access);
     OpsRoutes ops = new OpsRoutes(config, tenants, collector, access, node, registry);
 
@@ -85,10 +87,12 @@ public final class WebVerticle extends VerticleBase {
         ctx.request().getParam("colo"));
     auth.authenticate(tenant, AccessControl.bearer(ctx))
         .compose(v -> {
-          QueryRequest request = QueryRequest.fromJson(jsonBody(ctx).put("tenant", tenant));
-          if (node.draining()) {
-            throw new PgdoException(ErrorCode.NO_COMPUTE, "the node is shutting down");
+          JsonObject body = jsonBody(ctx).put("tenant", tenant);
+          String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
+          if (idempotencyKey != null) {
+            body.put("idempotencyKey", idempotencyKey);
           }
+          QueryRequest request = QueryRequest.fromJson(body);
           limiter.acquire(tenant);
           node.queryStarted();
           String cancelId = UUID.randomUUID().toString();
