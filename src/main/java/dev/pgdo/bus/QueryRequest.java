@@ -132,6 +132,20 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     if (!(json.getValue("sql") instanceof String sql) || sql.isBlank()) {
       throw invalid("'" + where + "sql' must be a non-empty string");
     }
+    if (sql.indexOf('\u0000') >= 0) {
+      throw invalid("'" + where + "sql' cannot contain NUL characters");
+    }
+    String command = CommandTags.of(sql);
+    if (command.equals("COPY")) {
+      // The driver does not speak PostgreSQL's COPY sub-protocol (STDIN/STDOUT); server-side
+      // files and programs are out of a tenant's reach anyway.
+      throw invalid("COPY is not supported; use INSERT ... VALUES / SELECT");
+    }
+    if (command.equals("DEALLOCATE") || command.equals("DISCARD")) {
+      // The service keeps each connection's prepared statements; dropping them behind its back
+      // would break the connection's statement cache.
+      throw invalid(command + " is not supported: the service manages sessions and prepared statements");
+    }
     Object params = json.getValue("params");
     if (params != null && !(params instanceof JsonArray)) {
       throw invalid("'" + where + "params' must be an array");
@@ -147,6 +161,20 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
   private static void checkParam(Object value, String where) {
     if (value instanceof JsonArray array) {
       array.forEach(element -> checkArrayElement(element, where));
+    }
+    checkNoNul(value, where);
+  }
+
+  /** PostgreSQL text cannot hold NUL; sent anyway, it costs the connection. */
+  private static void checkNoNul(Object value, String where) {
+    if (value instanceof String s && s.indexOf('\u0000') >= 0) {
+      throw invalid("'" + where + "': text cannot contain NUL characters");
+    }
+    if (value instanceof JsonArray array) {
+      array.forEach(element -> checkNoNul(element, where));
+    }
+    if (value instanceof JsonObject object) {
+      object.forEach(entry -> checkNoNul(entry.getValue(), where));
     }
   }
 

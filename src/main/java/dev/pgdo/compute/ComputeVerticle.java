@@ -151,7 +151,10 @@ public final class ComputeVerticle extends VerticleBase {
     running++;
     TenantPool pool = pools.get(request.tenant());
     boolean warmHit = pool.hasIdleConnection();
-    executor.execute(request, pool, message.headers().get(BusHeaders.CANCEL_ID))
+    // compose() turns anything thrown while starting the query into a failed future: every
+    // message gets an answer, never a wait for the sender's deadline.
+    Future.succeededFuture()
+        .compose(v -> executor.execute(request, pool, message.headers().get(BusHeaders.CANCEL_ID)))
         .andThen(done -> running--)
         .onSuccess(body -> {
           stats.recordQuery(warmHit, true, System.nanoTime() - start);
@@ -161,8 +164,8 @@ public final class ComputeVerticle extends VerticleBase {
         .onFailure(err -> {
           stats.recordQuery(warmHit, false, System.nanoTime() - start);
           PgdoException error = PgErrors.translate(err);
-          if (error.code() == ErrorCode.TENANT_NOT_FOUND) {
-            pools.evict(request.tenant());
+          if (error.code() == ErrorCode.TENANT_NOT_FOUND || PgErrors.isStatementCacheBroken(err)) {
+            pools.evict(request.tenant()); // the next query starts from fresh connections
           } else if (error.code() == ErrorCode.INTERNAL_ERROR) {
             log.error("{}: query for tenant {} failed", address, request.tenant(), err);
           }

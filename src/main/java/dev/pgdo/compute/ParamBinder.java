@@ -58,7 +58,10 @@ final class ParamBinder {
     for (int i = 0; i < params.size(); i++) {
       try {
         tuple.addValue(convert(params.getValue(i), types.get(i)));
-      } catch (IllegalArgumentException | DateTimeParseException | DecodeException | ArithmeticException e) {
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw new PgdoException(ErrorCode.INVALID_REQUEST,
+            "params[" + i + "] is not a valid " + types.get(i) + " (a number out of range or malformed)");
+      } catch (IllegalArgumentException | DateTimeParseException | DecodeException e) {
         throw new PgdoException(ErrorCode.INVALID_REQUEST,
             "params[" + i + "] is not a valid " + types.get(i) + ": " + e.getMessage());
       }

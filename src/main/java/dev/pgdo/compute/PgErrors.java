@@ -16,14 +16,36 @@ final class PgErrors {
     return !(t instanceof PgException) && t.getMessage() != null && t.getMessage().contains("can not be coerced");
   }
 
-  /** A connection-level failure: the statement was not run, or its outcome is unknown. */
+  /**
+   * A connection-level failure (the connection broke or the server ended the session): the
+   * statement was not run, or its outcome is unknown. Looks through the cause chain, since the
+   * client reports a closed connection in several ways.
+   */
   static boolean isConnectionFailure(Throwable t) {
-    if (t instanceof PgException pg) {
-      String state = pg.getSqlState();
-      return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
-          || state.equals("57P03"));
+    for (Throwable cause = t; cause != null; cause = cause.getCause()) {
+      if (cause instanceof PgException pg) {
+        String state = pg.getSqlState();
+        if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+          return true;
+        }
+      } else if (cause instanceof java.io.IOException
+          || cause.getClass().getSimpleName().contains("Closed")
+          || (cause.getMessage() != null && cause.getMessage().contains("closed"))) {
+        return true;
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
     }
-    return t instanceof java.io.IOException || (t.getMessage() != null && t.getMessage().contains("closed"));
+    return false;
+  }
+
+  /**
+   * A cached prepared statement vanished from the session (e.g. dropped by a DEALLOCATE run
+   * inside a function): the tenant's connections must be replaced.
+   */
+  static boolean isStatementCacheBroken(Throwable t) {
+    return t instanceof PgException pg && "26000".equals(pg.getSqlState());
   }
 
   static PgdoException translate(Throwable t) {

@@ -88,10 +88,14 @@ public record AppConfig(
         intIn(json, "limits.maxResultRows", 1, Integer.MAX_VALUE),
         longIn(json, "limits.maxResultBytes", 1, Long.MAX_VALUE),
         intIn(json, "limits.tenantConcurrency", 1, 100_000));
+    Cluster cluster = cluster(json);
+    if (cluster.enabled() && database.embedded()) {
+      throw new ConfigException("database.url", "clustered nodes share one PostgreSQL: set it (PGDO_DATABASE_URL)");
+    }
     return new AppConfig(nodeId, nodeRegion, http, hostedRegions(json, topology), Path.of(string(json, "dataDir")),
         optionalString(json, "adminToken"), optionalString(json, "tenantSecret"), database,
         longIn(json, "keepWarm.intervalMs", 100, 86_400_000L), compute, limits, bool(json, "ops.public"),
-        longIn(json, "shutdown.drainMs", 0, 600_000), cluster(json), topology);
+        longIn(json, "shutdown.drainMs", 0, 600_000), cluster, topology);
   }
 
   private static Cluster cluster(JsonObject json) {

@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
@@ -16,6 +17,7 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 import static dev.pgdo.tenant.TenantNames.quote;
 
@@ -61,21 +63,22 @@ public final class TenantStore {
   /** @return {@code {"tenant", "token"}}; fails with {@code tenant_exists} if the id is taken */
   public Future<JsonObject> create(String tenant) {
     String token = Secrets.newToken();
-    return admin.preparedQuery(SqlQueries.INSERT_TENANT).execute(Tuple.of(tenant, Secrets.hash(token)))
+    return withTenantLock(tenant, conn -> conn.preparedQuery(SqlQueries.INSERT_TENANT)
+        .execute(Tuple.of(tenant, Secrets.hash(token)))
         .compose(rows -> {
           if (rows.rowCount() == 0) {
             return Future.failedFuture(new PgdoException(ErrorCode.TENANT_EXISTS, "tenant '" + tenant + "' exists"));
           }
-          return provision(tenant)
+          return provision(conn, tenant)
               .recover(err -> {
                 log.error("provisioning tenant {} failed: {}", tenant, err.getMessage());
-                return deprovision(tenant)
-                    .eventually(() -> admin.preparedQuery(SqlQueries.DELETE_TENANT).execute(Tuple.of(tenant)))
+                return deprovision(conn, tenant)
+                    .eventually(() -> conn.preparedQuery(SqlQueries.DELETE_TENANT).execute(Tuple.of(tenant)))
                     .transform(ignored -> Future.failedFuture(
                         new PgdoException(ErrorCode.INTERNAL_ERROR, "the tenant could not be provisioned")));
               })
               .map(v -> new JsonObject().put("tenant", tenant).put("token", token));
-        });
+        }));
   }
 
   /** @return {@code {"tenant", "token"}} with a new token; the old one stops matching */
@@ -90,11 +93,21 @@ public final class TenantStore {
 
   /** Removes the tenant from the registry first (so it can no longer authenticate), then drops its data. */
   public Future<Void> delete(String tenant) {
-    return admin.preparedQuery(SqlQueries.DELETE_TENANT).execute(Tuple.of(tenant))
+    return withTenantLock(tenant, conn -> conn.preparedQuery(SqlQueries.DELETE_TENANT).execute(Tuple.of(tenant))
         .compose(rows -> {
           requireFound(rows, tenant);
-          return deprovision(tenant);
-        });
+          return deprovision(conn, tenant);
+        }));
+  }
+
+  /**
+   * Runs {@code work} on one admin connection holding a PostgreSQL advisory lock on the tenant
+   * id, so that creating and deleting the same tenant never interleave, on any node.
+   */
+  private <T> Future<T> withTenantLock(String tenant, Function<SqlConnection, Future<T>> work) {
+    return admin.withConnection(conn -> conn.preparedQuery(SqlQueries.LOCK_TENANT).execute(Tuple.of(tenant))
+        .compose(locked -> work.apply(conn)
+            .eventually(() -> conn.preparedQuery(SqlQueries.UNLOCK_TENANT).execute(Tuple.of(tenant)))));
   }
 
   public Future<JsonObject> describe(String tenant) {
@@ -126,30 +139,32 @@ public final class TenantStore {
         });
   }
 
-  private Future<Void> provision(String tenant) {
+  private Future<Void> provision(SqlConnection conn, String tenant) {
     String name = TenantNames.of(tenant);
     String role = quote(name);
-    // The password is hex, so it is safe as a literal; DDL cannot take bind parameters.
+    // The password is hex, so it is safe as a literal; DDL cannot take bind parameters. The role
+    // inherits (the default) so that, as database owner, it gets pg_database_owner's rights on
+    // the public schema (PostgreSQL 15+); it is a member of no other role.
     String createRole = "CREATE ROLE " + role + " LOGIN PASSWORD '" + secrets.rolePassword(name) + "'"
-        + " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
+        + " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
         + " CONNECTION LIMIT " + roleConnectionLimit;
-    return admin.preparedQuery(SqlQueries.ROLE_EXISTS).execute(Tuple.of(name))
+    return conn.preparedQuery(SqlQueries.ROLE_EXISTS).execute(Tuple.of(name))
         .compose(rows -> rows.size() > 0
-            ? admin.query("DROP ROLE " + role).execute() // a leftover of an interrupted delete
+            ? conn.query("DROP ROLE " + role).execute() // a leftover of an interrupted delete
             : Future.succeededFuture())
-        .compose(v -> admin.query(createRole).execute())
-        .compose(v -> admin.query("ALTER ROLE " + role + " SET statement_timeout = " + statementTimeoutMs).execute())
-        .compose(v -> admin.query("ALTER ROLE " + role + " SET idle_in_transaction_session_timeout = "
+        .compose(v -> conn.query(createRole).execute())
+        .compose(v -> conn.query("ALTER ROLE " + role + " SET statement_timeout = " + statementTimeoutMs).execute())
+        .compose(v -> conn.query("ALTER ROLE " + role + " SET idle_in_transaction_session_timeout = "
             + statementTimeoutMs).execute())
-        .compose(v -> admin.query("CREATE DATABASE " + role + " OWNER " + role).execute())
-        .compose(v -> admin.query("REVOKE ALL ON DATABASE " + role + " FROM PUBLIC").execute())
+        .compose(v -> conn.query("CREATE DATABASE " + role + " OWNER " + role).execute())
+        .compose(v -> conn.query("REVOKE ALL ON DATABASE " + role + " FROM PUBLIC").execute())
         .mapEmpty();
   }
 
-  private Future<Void> deprovision(String tenant) {
+  private Future<Void> deprovision(SqlConnection conn, String tenant) {
     String role = quote(TenantNames.of(tenant));
-    return admin.query("DROP DATABASE IF EXISTS " + role + " WITH (FORCE)").execute()
-        .compose(v -> admin.query("DROP ROLE IF EXISTS " + role).execute())
+    return conn.query("DROP DATABASE IF EXISTS " + role + " WITH (FORCE)").execute()
+        .compose(v -> conn.query("DROP ROLE IF EXISTS " + role).execute())
         .mapEmpty();
   }
 

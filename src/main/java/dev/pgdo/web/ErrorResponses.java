@@ -3,6 +3,7 @@ package dev.pgdo.web;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -63,6 +64,15 @@ final class ErrorResponses {
     sendJson(ctx, status, body);
   }
 
+  /** A 400 {@code invalid_request} for a request that never reached the router; closes the connection. */
+  static void reject(HttpServerRequest request, String why) {
+    request.response()
+        .setStatusCode(400)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Connection", "close")
+        .end(new PgdoException(ErrorCode.INVALID_REQUEST, why).toJson().toBuffer());
+  }
+
   static void sendJson(RoutingContext ctx, int status, JsonObject body) {
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.toBuffer());
   }
@@ -87,6 +97,10 @@ final class ErrorResponses {
     }
     if (failure instanceof DecodeException) {
       return new PgdoException(ErrorCode.INVALID_REQUEST, "the body is not valid JSON");
+    }
+    if (failure instanceof IllegalArgumentException) {
+      // Vert.x could not decode the request (e.g. a bad %-escape in the path or query string)
+      return new PgdoException(ErrorCode.INVALID_REQUEST, "malformed request URI");
     }
     if (failure instanceof TimeoutException) {
       return new PgdoException(ErrorCode.QUERY_TIMEOUT, "the query did not finish before its deadline");

@@ -12,12 +12,17 @@ import dev.pgdo.tenant.TenantStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -72,8 +77,41 @@ public final class WebVerticle extends VerticleBase {
     }
 
     return vertx.createHttpServer()
-        .requestHandler(router)
+        .requestHandler(request -> {
+          if (!decodable(request.path())) {
+            ErrorResponses.reject(request, "malformed %-escape in the request path");
+          } else if (!decodable(request.query())) {
+            ErrorResponses.reject(request, "malformed %-escape in the query string");
+          } else {
+            router.handle(request);
+          }
+        })
+        .invalidRequestHandler(WebVerticle::onUndecodableRequest)
         .listen(config.http().port(), config.http().host());
+  }
+
+  /**
+   * Vert.x Web fails with a bare 500 when it cannot %-decode the path or the query string, so
+   * such requests are answered before they reach the router.
+   */
+  private static boolean decodable(String uriPart) {
+    if (uriPart == null || uriPart.indexOf('%') < 0) {
+      return true;
+    }
+    try {
+      URLDecoder.decode(uriPart.replace("+", "%2B"), StandardCharsets.UTF_8);
+      return true;
+    } catch (IllegalArgumentException malformed) {
+      return false;
+    }
+  }
+
+  /** Requests Netty could not decode (request line or headers too long, bad syntax): a JSON 400. */
+  private static void onUndecodableRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    ErrorResponses.reject(request, cause instanceof TooLongHttpLineException ? "the request line is too long"
+        : cause instanceof TooLongHttpHeaderException ? "the request headers are too large"
+        : "the request could not be decoded");
   }
 
   private void onQuery(RoutingContext ctx) {

@@ -60,6 +60,19 @@ public final class TestNode implements AutoCloseable {
     return new TestNode(node, port);
   }
 
+  /** A free port below the ephemeral range, where a server cannot collide with outgoing connections. */
+  public static int freePortBelowEphemeral() {
+    for (int i = 0; i < 200; i++) {
+      int candidate = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(12_000);
+      try (ServerSocket socket = new ServerSocket(candidate, 0, java.net.InetAddress.getLoopbackAddress())) {
+        return socket.getLocalPort();
+      } catch (IOException taken) {
+        // try another
+      }
+    }
+    throw new IllegalStateException("no free port in 20000-31999");
+  }
+
   public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
