@@ -51,6 +51,7 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Node {
 
   private static final Logger log = LoggerFactory.getLogger(Node.class);
+  private static final long LINGER_MS = 500;
 
   private final AppConfig config;
   private final EmbeddedPostgresServer embedded;
@@ -241,6 +242,9 @@ public final class Node {
     try {
       if (config.cluster().enabled()) {
         placement.leave(config.drainMs()).await();
+        // Replies of the last queries are written asynchronously to other nodes; give them a
+        // moment on the wire before the event bus connections close.
+        Thread.sleep(LINGER_MS);
       }
       while (state.inFlight() > 0 && System.nanoTime() < deadline) {
         Thread.sleep(20);

@@ -21,6 +21,9 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -46,11 +49,25 @@ public final class PgdoClient {
   private final Topology topology;
   private final long sendTimeoutMs;
   private final ClusterView view;
+  /** How long a receipt may take before a safe request is sent to the next member instead. */
+  private static final long ACK_TIMEOUT_MS = 500;
+  /** How long a query waits, in total, for a region whose members are all being handed over. */
+  private static final long ABSENT_WAIT_MS = 3_000;
+  private static final long ABSENT_RETRY_MS = 50;
+
   private final AtomicLong ids = new AtomicLong();
   private final Map<Long, InFlight> inFlight = new ConcurrentHashMap<>();
+  private final String ackAddress = "pgdo.ack." + UUID.randomUUID();
 
   /** A request waiting for its member's answer, which fails it when the member's node leaves. */
-  private record InFlight(String address, Context context, Promise<JsonObject> result) {
+  private record InFlight(String address, Context context, Promise<JsonObject> result, AtomicBoolean acked) {
+  }
+
+  /** A safe-to-retry request to another node was not acknowledged in time: its message was lost. */
+  private static final class NotDelivered extends RuntimeException {
+    NotDelivered(String address) {
+      super("no acknowledgement from " + address, null, false, false);
+    }
   }
 
   /** The member's node left the cluster while the request was in flight. */
@@ -73,6 +90,12 @@ public final class PgdoClient {
     this.view = view;
     if (view != null) {
       view.onNodeLeft(this::failRequestsTo);
+      vertx.eventBus().<String>consumer(ackAddress, ack -> {
+        InFlight request = inFlight.get(Long.parseLong(ack.body()));
+        if (request != null) {
+          request.acked().set(true);
+        }
+      });
     }
   }
 
@@ -127,14 +150,34 @@ public final class PgdoClient {
 
   private Future<JsonObject> tryMember(QueryRequest request, JsonObject message, DeliveryOptions options,
                                        String region, int[] order, int attempt) {
+    return tryMember(request, message, options, region, order, attempt,
+        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(ABSENT_WAIT_MS, sendTimeoutMs)));
+  }
+
+  /**
+   * Tries the members in the tenant's order. When none of them has a consumer (a hand-over
+   * between nodes, or a node that just died and is being replaced), the query surely did not
+   * run: it waits a little and goes through the order again, until {@code absentDeadline}.
+   */
+  private Future<JsonObject> tryMember(QueryRequest request, JsonObject message, DeliveryOptions options,
+                                       String region, int[] order, int attempt, long absentDeadline) {
     if (attempt >= order.length) {
+      if (System.nanoTime() < absentDeadline) {
+        return vertx.timer(ABSENT_RETRY_MS, TimeUnit.MILLISECONDS)
+            .compose(v -> tryMember(request, message, options, region, order, 0, absentDeadline));
+      }
       return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE,
           "no compute instance of region '" + region + "' is available"));
     }
     String address = Addresses.compute(region, order[attempt]);
-    return send(address, message, options).recover(err -> {
-      if (isAbsent(err) || (err instanceof MemberLost && request.safeToRetry())) {
-        return tryMember(request, message, options, region, order, attempt + 1);
+    if (hostIsGone(address)) {
+      // Its node left the cluster and a survivor has not taken it over yet: a send would wait
+      // for its deadline, since the bus still lists the dead node's consumer for a moment.
+      return tryMember(request, message, options, region, order, attempt + 1, absentDeadline);
+    }
+    return send(address, message, options, request.safeToRetry()).recover(err -> {
+      if (isAbsent(err) || err instanceof NotDelivered || (err instanceof MemberLost && request.safeToRetry())) {
+        return tryMember(request, message, options, region, order, attempt + 1, absentDeadline);
       }
       if (err instanceof MemberLost) {
         return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE, "the compute instance was lost while "
@@ -144,16 +187,48 @@ public final class PgdoClient {
     });
   }
 
-  private Future<JsonObject> send(String address, JsonObject message, DeliveryOptions options) {
-    Future<JsonObject> reply = vertx.eventBus().<JsonObject>request(address, message, options).map(Message::body);
+  private boolean hostIsGone(String address) {
     if (view == null) {
-      return reply;
+      return false;
+    }
+    String owner = view.owners().get(address);
+    return owner != null && !view.live().containsKey(owner);
+  }
+
+  /**
+   * Sends one attempt. In a cluster, the attempt is tracked so that the loss of the member's node
+   * fails it at once; and a safe-to-retry request asks for an acknowledgement of
+   * receipt: Vert.x drops a message that reaches a node just after the consumer moved away (a
+   * hand-over), and without the acknowledgement the sender would wait for its whole deadline.
+   */
+  private Future<JsonObject> send(String address, JsonObject message, DeliveryOptions options, boolean safe) {
+    if (view == null) {
+      return vertx.eventBus().<JsonObject>request(address, message, options).map(Message::body);
     }
     Context context = vertx.getOrCreateContext();
     Promise<JsonObject> result = Promise.promise();
     long id = ids.incrementAndGet();
-    inFlight.put(id, new InFlight(address, context, result));
+    InFlight tracked = new InFlight(address, context, result, new AtomicBoolean());
+    inFlight.put(id, tracked);
+    DeliveryOptions attempt = options;
+    long ackTimer = -1;
+    // Every safe attempt asks for a receipt: the bus, not the placement map, picks the node, and
+    // during a hand-over the two can briefly disagree.
+    if (safe) {
+      attempt = new DeliveryOptions(options).addHeader(BusHeaders.ACK_TO, ackAddress)
+          .addHeader(BusHeaders.ACK_ID, Long.toString(id));
+      ackTimer = vertx.setTimer(ACK_TIMEOUT_MS, t -> {
+        if (!tracked.acked().get() && inFlight.remove(id) != null) {
+          result.tryFail(new NotDelivered(address));
+        }
+      });
+    }
+    long timer = ackTimer;
+    Future<JsonObject> reply = vertx.eventBus().<JsonObject>request(address, message, attempt).map(Message::body);
     reply.onComplete(done -> {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
       inFlight.remove(id);
       if (done.succeeded()) {
         result.tryComplete(done.result());
@@ -175,7 +250,15 @@ public final class PgdoClient {
     });
   }
 
+  /** No consumer at the address, or a member that is moving to another node: the query did not run. */
   private static boolean isAbsent(Throwable err) {
-    return err instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS;
+    if (!(err instanceof ReplyException reply)) {
+      return false;
+    }
+    if (reply.failureType() == ReplyFailure.NO_HANDLERS) {
+      return true;
+    }
+    JsonObject body = reply.failureType() == ReplyFailure.RECIPIENT_FAILURE ? PgdoException.errorBody(reply) : null;
+    return body != null && body.getJsonObject("error").getBoolean("moved", false);
   }
 }

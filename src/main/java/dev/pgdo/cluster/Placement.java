@@ -1,6 +1,8 @@
 package dev.pgdo.cluster;
 
 import dev.pgdo.bus.Addresses;
+import dev.pgdo.bus.BusHeaders;
+import io.vertx.core.eventbus.DeliveryOptions;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.routing.Rendezvous;
 import dev.pgdo.routing.Topology;
@@ -47,12 +49,16 @@ public final class Placement extends VerticleBase {
   public static final String LEAVING = "pgdo.control.node-leaving";
 
   private static final long ROUND_INTERVAL_MS = 1_000;
+  /** How long a handed-over member keeps answering "moved" before its consumer goes away. */
+  private static final long HAND_OVER_GRACE_MS = 1_500;
 
   private final AppConfig config;
   private final ClusterView view;
   private final ClusterManager clusterManager;
   private final BiFunction<String, Integer, Deployable> memberFactory;
   private final Map<String, String> deployments = new HashMap<>();
+  /** Members handed over but still answering "moved" for the grace period: address → deployment id. */
+  private final Map<String, String> releasing = new HashMap<>();
   /** Members an operator took out of service here: kept claimed, not redeployed. */
   private final java.util.Set<String> disabled = new java.util.HashSet<>();
 
@@ -108,7 +114,7 @@ public final class Placement extends VerticleBase {
 
   private void waitUntilReleased(long deadline, Promise<Void> done) {
     runRound().onComplete(r -> {
-      if (deployments.isEmpty() || System.currentTimeMillis() > deadline) {
+      if ((deployments.isEmpty() && releasing.isEmpty()) || System.currentTimeMillis() > deadline) {
         done.tryComplete();
       } else {
         vertx.setTimer(100, id -> waitUntilReleased(deadline, done));
@@ -230,6 +236,9 @@ public final class Placement extends VerticleBase {
 
   private Future<Void> acquire(String region, int index, String address, String owner, Map<String, String> owners) {
     String self = view.self().id();
+    if (releasing.containsKey(address)) {
+      return Future.succeededFuture(); // our old instance is still answering "moved"; claim it next round
+    }
     if (self.equals(owner)) {
       return deployments.containsKey(address) ? Future.succeededFuture() : deploy(region, index, address, owners);
     }
@@ -264,15 +273,30 @@ public final class Placement extends VerticleBase {
         .mapEmpty();
   }
 
+  /**
+   * Hands a member over without losing a message: the member first stops running queries (it
+   * answers "moved", which senders treat like an absent member) and finishes the running ones;
+   * then the claim is given back, so the new host can register; only after a grace period, once
+   * every node's view of the bus has caught up, is the old consumer removed. A message routed on
+   * a stale view in between is redirected rather than lost.
+   */
   private Future<Void> release(String address, Map<String, String> owners) {
     String id = deployments.remove(address);
-    Future<Void> undeployed = id == null ? Future.succeededFuture() : vertx.undeploy(id);
-    return undeployed
+    Future<Void> drained = id == null ? Future.succeededFuture()
+        : vertx.eventBus().request(BusHeaders.handOverAddress(address), null,
+                new DeliveryOptions().setSendTimeout(config.drainMs() + 1_000))
+            .<Void>mapEmpty()
+            .otherwiseEmpty();
+    return drained
         .compose(v -> claims.removeIfPresent(address, view.self().id()))
         .map(removed -> {
           owners.remove(address);
           log.info("handed over {}", address);
           vertx.eventBus().publish(CHANGED, address);
+          if (id != null) {
+            releasing.put(address, id);
+            vertx.setTimer(HAND_OVER_GRACE_MS, t -> vertx.undeploy(id).onComplete(done -> releasing.remove(address)));
+          }
           return null;
         });
   }

@@ -36,6 +36,10 @@ public final class ComputeVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(ComputeVerticle.class);
 
+  /** The answer of a member that is being handed over; senders treat it like an absent member. */
+  private static final PgdoException MOVED = new PgdoException(ErrorCode.NO_COMPUTE,
+      "the compute instance is moving to another node", new JsonObject().put("moved", true));
+
   /** Cluster-wide map: member address → the tenants its host kept warm (bounded by prewarmTenants). */
   private static final String RECENT_TENANTS = "pgdo.recent-tenants";
 
@@ -55,6 +59,8 @@ public final class ComputeVerticle extends VerticleBase {
   private boolean prewarming;
   private boolean keepWarmRunning;
   private int running;
+  /** Set when this member is being handed to another node: it answers "moved" instead of running queries. */
+  private boolean handingOver;
   private MessageConsumer<Object> queries;
   private AsyncMap<String, JsonArray> recentTenants;
   private JsonArray lastShared = new JsonArray();
@@ -82,12 +88,17 @@ public final class ComputeVerticle extends VerticleBase {
     Future<Void> pressure = vertx.eventBus().<String>localConsumer(Addresses.BUDGET_PRESSURE,
         msg -> pools.evictColdestIdle(msg.body())).completion();
     queries = vertx.eventBus().consumer(address, this::onMessage);
+    Future<Void> handOver = vertx.eventBus().localConsumer(BusHeaders.handOverAddress(address), msg -> {
+      handingOver = true;
+      long deadline = System.currentTimeMillis() + config.drainMs();
+      drained(deadline).compose(v -> shareRecentTenants()).onComplete(done -> msg.reply(null));
+    }).completion();
     Future<Void> shared = vertx.sharedData().<String, JsonArray>getAsyncMap(RECENT_TENANTS)
         .map(map -> {
           recentTenants = map;
           return null;
         });
-    return Future.all(control, pressure, queries.completion(), shared).onSuccess(v -> prewarm());
+    return Future.all(List.of(control, pressure, handOver, queries.completion(), shared)).onSuccess(v -> prewarm());
   }
 
   /**
@@ -135,6 +146,14 @@ public final class ComputeVerticle extends VerticleBase {
     }
     if (BusHeaders.OP_CANCEL.equals(op)) {
       executor.cancel(message.headers().get(BusHeaders.CANCEL_ID));
+      return;
+    }
+    String ackTo = message.headers().get(BusHeaders.ACK_TO);
+    if (ackTo != null) {
+      vertx.eventBus().send(ackTo, message.headers().get(BusHeaders.ACK_ID));
+    }
+    if (handingOver) {
+      MOVED.failMessage(message);
       return;
     }
     QueryRequest request;

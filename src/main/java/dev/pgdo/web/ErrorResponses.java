@@ -80,7 +80,10 @@ final class ErrorResponses {
   private static PgdoException fromReply(ReplyException reply) {
     return switch (reply.failureType()) {
       case NO_HANDLERS -> new PgdoException(ErrorCode.NO_COMPUTE, "no compute instance could take the query");
-      case TIMEOUT -> new PgdoException(ErrorCode.QUERY_TIMEOUT, "the query did not finish before its deadline");
+      case TIMEOUT -> {
+        log.warn("no answer before the deadline: {}", reply.getMessage());
+        yield new PgdoException(ErrorCode.QUERY_TIMEOUT, "the query did not finish before its deadline");
+      }
       default -> unexpected(reply);
     };
   }
