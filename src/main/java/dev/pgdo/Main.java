@@ -13,8 +13,6 @@ import sun.misc.Signal;
  */
 public final class Main {
 
-  private static final Logger log = LoggerFactory.getLogger(Main.class);
-
   private Main() {
   }
 
@@ -27,11 +25,12 @@ public final class Main {
       System.exit(2);
       return;
     }
+    configureLogging(config.logging());
     Node node;
     try {
       node = Node.start(config);
     } catch (RuntimeException e) {
-      log.error("postgres-do failed to start: {}", e.getMessage(), e);
+      LoggerFactory.getLogger(Main.class).error("postgres-do failed to start: {}", e.getMessage(), e);
       System.exit(1);
       return;
     }
@@ -46,5 +45,15 @@ public final class Main {
     Signal.handle(new Signal("TERM"), signal -> new Thread(stopAndExit, "pgdo-shutdown").start());
     Signal.handle(new Signal("INT"), signal -> new Thread(stopAndExit, "pgdo-shutdown").start());
     Runtime.getRuntime().addShutdownHook(new Thread(node::stop, "pgdo-shutdown-hook"));
+  }
+
+  /** Must run before the first logger is created: logback reads its configuration file once. */
+  private static void configureLogging(AppConfig.Logging logging) {
+    System.setProperty("logback.configurationFile", logging.json() ? "logback-json.xml" : "logback.xml");
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    Logger ours = LoggerFactory.getLogger("dev.pgdo");
+    if (ours instanceof ch.qos.logback.classic.Logger logbackLogger) {
+      logbackLogger.setLevel(ch.qos.logback.classic.Level.toLevel(logging.level()));
+    }
   }
 }

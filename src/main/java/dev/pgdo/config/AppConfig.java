@@ -28,7 +28,12 @@ public record AppConfig(
     boolean opsPublic,
     long drainMs,
     Cluster cluster,
+    Logging logging,
     Topology topology) {
+
+  /** @param level the level of the service's own loggers ({@code debug} adds one line per request) */
+  public record Logging(boolean json, String level) {
+  }
 
   /**
    * Clustering over Hazelcast (TCP-IP join, multicast off). {@code host} is the private
@@ -95,7 +100,15 @@ public record AppConfig(
     return new AppConfig(nodeId, nodeRegion, http, hostedRegions(json, topology), Path.of(string(json, "dataDir")),
         optionalString(json, "adminToken"), optionalString(json, "tenantSecret"), database,
         longIn(json, "keepWarm.intervalMs", 100, 86_400_000L), compute, limits, bool(json, "ops.public"),
-        longIn(json, "shutdown.drainMs", 0, 600_000), cluster, topology);
+        longIn(json, "shutdown.drainMs", 0, 600_000), cluster, logging(json), topology);
+  }
+
+  private static Logging logging(JsonObject json) {
+    String level = string(json, "logging.level").toLowerCase(java.util.Locale.ROOT);
+    if (!List.of("error", "warn", "info", "debug", "trace").contains(level)) {
+      throw new ConfigException("logging.level", "one of error, warn, info, debug, trace");
+    }
+    return new Logging(bool(json, "logging.json"), level);
   }
 
   private static Cluster cluster(JsonObject json) {

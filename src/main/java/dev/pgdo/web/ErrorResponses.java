@@ -26,7 +26,7 @@ final class ErrorResponses {
   }
 
   /** Failure handler for every route, and error handler for the router's own 404/405/413. */
-  static void handle(RoutingContext ctx) {
+  static void handle(RoutingContext ctx, WebMetrics metrics) {
     if (ctx.response().headWritten()) {
       ctx.response().reset();
       return;
@@ -54,6 +54,7 @@ final class ErrorResponses {
       status = error.code().status();
       body = error.toJson();
     }
+    metrics.error(body.getJsonObject("error").getString("code"));
     send(ctx, status, body);
   }
 

@@ -42,6 +42,11 @@ final class OpsRoutes {
         .onSuccess(status -> ErrorResponses.sendJson(ctx, 200, status))
         .onFailure(ctx::fail));
     router.get("/metrics").handler(this::requireOpsAccess).handler(PrometheusScrapingHandler.create(registry));
+    // The page is public; its data feed is /v1/status, which asks for the admin token unless ops.public.
+    router.get("/dashboard").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/html; charset=utf-8")
+        .sendFile("webroot/dashboard.html")
+        .onFailure(ctx::fail));
   }
 
   private void requireOpsAccess(RoutingContext ctx) {

@@ -27,14 +27,19 @@ final class StatusCollector {
 
   private final Vertx vertx;
   private final AppConfig config;
+  /** The request rate one member comfortably serves, for pool-size advice (see {@link #advice}). */
+  private static final double TARGET_RATE_PER_MEMBER = 200;
+
   private final NodeState node;
   private final ClusterView view;
+  private final WebMetrics metrics;
 
-  StatusCollector(Vertx vertx, AppConfig config, NodeState node, ClusterView view) {
+  StatusCollector(Vertx vertx, AppConfig config, NodeState node, ClusterView view, WebMetrics metrics) {
     this.vertx = vertx;
     this.config = config;
     this.node = node;
     this.view = view;
+    this.metrics = metrics;
   }
 
   /** The {@code /v1/status} document. */
@@ -56,13 +61,21 @@ final class StatusCollector {
       long total = 0;
       for (Topology.Region region : topology.regions().values()) {
         JsonArray members = new JsonArray();
+        long regionHits = 0;
+        long regionTotal = 0;
         for (Future<JsonObject> member : byRegion.get(region.id())) {
           JsonObject m = member.result();
           members.add(m);
-          hits += m.getLong("warmHits", 0L);
-          total += m.getLong("warmHits", 0L) + m.getLong("warmMisses", 0L);
+          regionHits += m.getLong("warmHits", 0L);
+          regionTotal += m.getLong("warmHits", 0L) + m.getLong("warmMisses", 0L);
         }
-        JsonObject entry = new JsonObject().put("poolSize", region.poolSize()).put("members", members);
+        hits += regionHits;
+        total += regionTotal;
+        JsonObject entry = new JsonObject().put("poolSize", region.poolSize()).put("members", members)
+            .put("warmHitRate", regionTotal == 0 ? null : (double) regionHits / regionTotal);
+        if (region.poolSize() > 0) {
+          entry.put("keepWarm", keepWarmCost(members)).put("advice", advice(region, members));
+        }
         if (region.servedBy() != null) {
           entry.put("servedBy", topology.poolRegion(region.id()));
         }
@@ -77,8 +90,39 @@ final class StatusCollector {
           .put("node", self)
           .put("nodes", nodes)
           .put("regions", regions)
-          .put("warmHitRate", total == 0 ? null : (double) hits / total));
+          .put("warmHitRate", total == 0 ? null : (double) hits / total)
+          .put("coloTraffic", new JsonObject(new java.util.LinkedHashMap<>(metrics.coloTraffic()))));
     });
+  }
+
+  /**
+   * The seed's cost model in our terms: each held connection is pinged once per keep-warm
+   * interval, so the steady cost is held connections × (60 s / interval) pings per minute.
+   */
+  private JsonObject keepWarmCost(JsonArray members) {
+    long connections = members.stream().mapToLong(m -> ((JsonObject) m).getLong("connections", 0L)).sum();
+    double perMinute = connections * 60_000.0 / config.keepWarmIntervalMs();
+    return new JsonObject().put("connections", connections).put("pingsPerMinute", perMinute)
+        .put("intervalMs", config.keepWarmIntervalMs());
+  }
+
+  /**
+   * Pool-size advice from observed load (the seed's phase 3): enough members for the region's
+   * request rate at {@value #TARGET_RATE_PER_MEMBER} requests per second each, and enough that
+   * no member holds more than half of {@code compute.maxTenantsPerMember} warm tenants.
+   */
+  private JsonObject advice(Topology.Region region, JsonArray members) {
+    double uptimeSeconds = Math.max(1, java.time.Duration.between(node.startedAt(), java.time.Instant.now()).toSeconds());
+    long requests = members.stream().mapToLong(m -> ((JsonObject) m).getLong("requestCount", 0L)).sum();
+    long warmTenants = members.stream().mapToLong(m -> ((JsonObject) m).getLong("warmTenants", 0L)).sum();
+    double rate = requests / uptimeSeconds;
+    int forRate = (int) Math.ceil(rate / TARGET_RATE_PER_MEMBER);
+    int forTenants = (int) Math.ceil(warmTenants / (config.compute().maxTenantsPerMember() / 2.0));
+    int advised = Math.max(1, Math.min(64, Math.max(forRate, forTenants)));
+    String reason = advised > region.poolSize() ? "grow: the load needs more members"
+        : advised < region.poolSize() ? "could shrink: members are lightly used" : "fits the observed load";
+    return new JsonObject().put("poolSize", advised).put("requestsPerSecond", Math.round(rate * 100) / 100.0)
+        .put("warmTenants", warmTenants).put("reason", reason);
   }
 
   private static JsonObject nodeJson(ClusterView.NodeInfo node, String state) {
