@@ -117,7 +117,7 @@ public final class Node {
       int roleConnectionLimit = config.compute().connectionsPerTenant() * config.topology().pooledRegions().size() * 2;
       TenantStore tenants = new TenantStore(admin, targets.secrets(), config.limits().statementTimeoutMs(),
           roleConnectionLimit);
-      tenants.bootstrap(config.database().metadataDb()).await();
+      tenants.bootstrap(config.database().metadataDb(), embedded != null).await();
 
       ConnectionBudget budget = new ConnectionBudget(config.compute().maxConnections());
       Gauge.builder("pgdo.connections.budget.used", budget, ConnectionBudget::used)
@@ -170,15 +170,42 @@ public final class Node {
         .setPort(config.cluster().busPort())
         .setClusterPublicHost(config.cluster().host())
         .setClusterNodeMetadata(self.toMetadata()));
+    Vertx vertx;
     try {
-      return builder.with(options).withClusterManager(clusterManager).buildClustered()
+      vertx = builder.with(options).withClusterManager(clusterManager).buildClustered()
           .timeout(config.cluster().joinTimeoutMs(), TimeUnit.MILLISECONDS)
           .await();
     } catch (RuntimeException e) {
-      throw new IllegalStateException("cannot join cluster '" + config.cluster().name() + "' via "
-          + config.cluster().members() + " on " + config.cluster().host() + ":" + config.cluster().port() + ": "
-          + e.getMessage(), e);
+      throw new IllegalStateException(joinProblem(config, e.getMessage()), e);
     }
+    if (config.cluster().requirePeers() && !awaitPeer(clusterManager, config.cluster().joinTimeoutMs())) {
+      vertx.close().await();
+      throw new IllegalStateException(joinProblem(config,
+          "no other member answered; check cluster.members, cluster.name and the network"));
+    }
+    return vertx;
+  }
+
+  private static String joinProblem(AppConfig config, String why) {
+    return "cannot join cluster '" + config.cluster().name() + "' via " + config.cluster().members() + " on "
+        + config.cluster().host() + ":" + config.cluster().port() + ": " + why;
+  }
+
+  /** Blocking (start-up only): waits until the cluster has a member besides this node. */
+  private static boolean awaitPeer(HazelcastClusterManager clusterManager, long timeoutMs) {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (clusterManager.getNodes().size() < 2) {
+      if (System.currentTimeMillis() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Creates the service's metadata database when the server does not have it yet. */

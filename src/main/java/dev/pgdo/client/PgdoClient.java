@@ -63,7 +63,7 @@ public final class PgdoClient {
   private record InFlight(String address, Context context, Promise<JsonObject> result, AtomicBoolean acked) {
   }
 
-  /** A safe-to-retry request to another node was not acknowledged in time: its message was lost. */
+  /** The message never reached a running handler (lost or discarded on the way): it did not run. */
   private static final class NotDelivered extends RuntimeException {
     NotDelivered(String address) {
       super("no acknowledgement from " + address, null, false, false);
@@ -176,6 +176,7 @@ public final class PgdoClient {
       return tryMember(request, message, options, region, order, attempt + 1, absentDeadline);
     }
     return send(address, message, options, request.safeToRetry()).recover(err -> {
+      // A discarded message surely did not run, so even a write goes to the next member.
       if (isAbsent(err) || err instanceof NotDelivered || (err instanceof MemberLost && request.safeToRetry())) {
         return tryMember(request, message, options, region, order, attempt + 1, absentDeadline);
       }
@@ -202,6 +203,22 @@ public final class PgdoClient {
    * hand-over), and without the acknowledgement the sender would wait for its whole deadline.
    */
   private Future<JsonObject> send(String address, JsonObject message, DeliveryOptions options, boolean safe) {
+    long sentAt = System.nanoTime();
+    return track(address, message, options, safe).recover(err -> Future.failedFuture(
+        isEarlyTimeout(err, sentAt) ? new NotDelivered(address) : err));
+  }
+
+  /**
+   * Vert.x fails a request with a {@code TIMEOUT}-typed failure ("Discarded the request") at once
+   * when the message reached a consumer that was just unregistered: the handler never ran. A
+   * real timeout only comes at the send deadline, so an early one is a discarded message.
+   */
+  private boolean isEarlyTimeout(Throwable err, long sentAt) {
+    return err instanceof ReplyException reply && reply.failureType() == ReplyFailure.TIMEOUT
+        && System.nanoTime() - sentAt < TimeUnit.MILLISECONDS.toNanos(sendTimeoutMs / 2);
+  }
+
+  private Future<JsonObject> track(String address, JsonObject message, DeliveryOptions options, boolean safe) {
     if (view == null) {
       return vertx.eventBus().<JsonObject>request(address, message, options).map(Message::body);
     }

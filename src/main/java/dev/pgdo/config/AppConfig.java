@@ -37,10 +37,12 @@ public record AppConfig(
 
   /**
    * Clustering over Hazelcast (TCP-IP join, multicast off). {@code host} is the private
-   * interface both Hazelcast and the event bus bind to.
+   * interface both Hazelcast and the event bus bind to. With {@code requirePeers}, a node that
+   * finds no other member within {@code joinTimeoutMs} (a wrong member list, cluster name or
+   * network) stops instead of running as a cluster of one.
    */
   public record Cluster(boolean enabled, String name, String host, int port, List<String> members, int busPort,
-                        int heartbeatSeconds, int maxNoHeartbeatSeconds, long joinTimeoutMs) {
+                        int heartbeatSeconds, int maxNoHeartbeatSeconds, long joinTimeoutMs, boolean requirePeers) {
   }
 
   public record Http(String host, int port, int instances) {
@@ -128,7 +130,7 @@ public record AppConfig(
     return new Cluster(bool(json, "cluster.enabled"), name, string(json, "cluster.host"),
         intIn(json, "cluster.port", 1, 65535), list, intIn(json, "cluster.busPort", 0, 65535),
         intIn(json, "cluster.heartbeatSeconds", 1, 60), intIn(json, "cluster.maxNoHeartbeatSeconds", 2, 600),
-        longIn(json, "cluster.joinTimeoutMs", 1_000, 600_000));
+        longIn(json, "cluster.joinTimeoutMs", 1_000, 600_000), bool(json, "cluster.requirePeers"));
   }
 
   private static List<String> hostedRegions(JsonObject json, Topology topology) {

@@ -52,11 +52,21 @@ public final class TenantStore {
     return admin.query(SqlQueries.PING).execute().mapEmpty();
   }
 
-  /** Creates the registry table and closes the metadata database to everyone but the service. */
-  public Future<Void> bootstrap(String metadataDb) {
-    return admin.query(SqlQueries.CREATE_TENANTS_TABLE).execute()
+  /**
+   * Creates the registry table and closes the metadata database to everyone but the service.
+   *
+   * @param ownsServer true for the node's embedded PostgreSQL: then PUBLIC also loses CONNECT on
+   *                   the server's own databases ({@code postgres}, {@code template1}); a shared
+   *                   server's other databases are its operator's business
+   */
+  public Future<Void> bootstrap(String metadataDb, boolean ownsServer) {
+    Future<Void> done = admin.query(SqlQueries.CREATE_TENANTS_TABLE).execute()
         .compose(v -> admin.query("REVOKE ALL ON DATABASE " + quote(metadataDb) + " FROM PUBLIC").execute())
         .compose(v -> admin.query("REVOKE ALL ON SCHEMA public FROM PUBLIC").execute())
+        .mapEmpty();
+    return !ownsServer ? done : done
+        .compose(v -> admin.query("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC").execute())
+        .compose(v -> admin.query("REVOKE CONNECT ON DATABASE template1 FROM PUBLIC").execute())
         .mapEmpty();
   }
 

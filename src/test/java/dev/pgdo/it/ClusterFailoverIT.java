@@ -28,6 +28,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -94,16 +95,10 @@ class ClusterFailoverIT {
     long deadline = System.currentTimeMillis() + 30_000;
     List<String> problems = List.of("never checked");
     while (System.currentTimeMillis() < deadline) {
-      problems = new ArrayList<>();
-      JsonObject regions = via.json("/v1/status").getJsonObject("regions");
-      for (String region : regions.fieldNames()) {
-        for (Object m : regions.getJsonObject(region).getJsonArray("members")) {
-          JsonObject member = (JsonObject) m;
-          if (!"warm".equals(member.getString("state")) || (notOn != null && notOn.equals(member.getString("node")))) {
-            problems.add(member.getString("address") + " " + member.getString("state") + " on " + member.getString("node"));
-          }
-        }
-      }
+      problems = members(via)
+          .filter(m -> !"warm".equals(m.getString("state")) || (notOn != null && notOn.equals(m.getString("node"))))
+          .map(m -> m.getString("address") + " " + m.getString("state") + " on " + m.getString("node"))
+          .toList();
       if (problems.isEmpty()) {
         return;
       }
@@ -145,18 +140,22 @@ class ClusterFailoverIT {
     return null;
   }
 
-  private static double warmHitRate(JarNode via, String address) throws Exception {
+  /** Every member entry of the node's /v1/status. */
+  private static Stream<JsonObject> members(JarNode via) throws IOException, InterruptedException {
     JsonObject regions = via.json("/v1/status").getJsonObject("regions");
-    for (String region : regions.fieldNames()) {
-      for (Object m : regions.getJsonObject(region).getJsonArray("members")) {
-        JsonObject member = (JsonObject) m;
-        if (address.equals(member.getString("address"))) {
-          Double rate = member.getDouble("warmHitRate");
-          return rate == null ? Double.NaN : rate;
-        }
-      }
-    }
-    return Double.NaN;
+    return regions.fieldNames().stream()
+        .flatMap(region -> regions.getJsonObject(region).getJsonArray("members").stream())
+        .map(JsonObject.class::cast);
+  }
+
+  private static JsonObject member(JarNode via, String address) throws IOException, InterruptedException {
+    return members(via).filter(m -> address.equals(m.getString("address"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no member " + address));
+  }
+
+  private static double warmHitRate(JarNode via, String address) throws Exception {
+    Double rate = member(via, address).getDouble("warmHitRate");
+    return rate == null ? Double.NaN : rate;
   }
 
   @Test
@@ -234,7 +233,6 @@ class ClusterFailoverIT {
         .put("sql", "select id, count(*) over (partition by id) as copies from writes"), ord);
     assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
     Map<String, String> copies = new ConcurrentHashMap<>();
-    stored.body();
     new JsonObject(stored.body()).getJsonArray("rows").forEach(r -> {
       JsonObject row = (JsonObject) r;
       copies.put(row.getString("id"), row.getString("copies"));
@@ -254,16 +252,7 @@ class ClusterFailoverIT {
   }
 
   private static String hostOf(JarNode via, String address) throws Exception {
-    JsonObject regions = via.json("/v1/status").getJsonObject("regions");
-    for (String region : regions.fieldNames()) {
-      for (Object m : regions.getJsonObject(region).getJsonArray("members")) {
-        JsonObject member = (JsonObject) m;
-        if (address.equals(member.getString("address"))) {
-          return member.getString("node");
-        }
-      }
-    }
-    throw new AssertionError("no member " + address);
+    return member(via, address).getString("node");
   }
 
   @Test
