@@ -32,7 +32,8 @@ start_postgres() {
   if [[ ! -f "$PGDATA/PG_VERSION" ]]; then
     [[ $(id -u) -eq 0 ]] && chown postgres "$PGDATA"
     chmod 700 "$PGDATA"
-    local pwfile; pwfile=$(mktemp); echo "$password" > "$pwfile"; chmod 644 "$pwfile"
+    local pwfile; pwfile=$(mktemp); echo "$password" > "$pwfile"
+    [[ $(id -u) -eq 0 ]] && chown postgres "$pwfile"   # readable by initdb only (mktemp makes it 0600)
     as_postgres "$PGBIN/initdb" -D "$PGDATA" -U postgres --pwfile="$pwfile" \
       --auth-host=scram-sha-256 --auth-local=scram-sha-256 --no-sync >/dev/null
     rm -f "$pwfile"

@@ -15,6 +15,7 @@ import dev.pgdo.tenant.TenantStore;
 import dev.pgdo.web.NodeState;
 import dev.pgdo.web.TenantAuth;
 import dev.pgdo.web.TenantLimiter;
+import dev.pgdo.web.WebMetrics;
 import dev.pgdo.web.WebVerticle;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -130,8 +131,9 @@ public final class Node {
       NodeState state = new NodeState();
       TenantAuth auth = new TenantAuth(tenants);
       TenantLimiter limiter = new TenantLimiter(config.limits().tenantConcurrency());
+      WebMetrics webMetrics = new WebMetrics(registry, config.topology().colos().keySet());
       String web = vertx.deployVerticle(
-          () -> new WebVerticle(config, tenants, auth, limiter, state, registry, adminToken, view),
+          () -> new WebVerticle(config, tenants, auth, limiter, state, registry, adminToken, view, webMetrics),
           new DeploymentOptions().setInstances(config.http().instances())).await();
 
       Node node = new Node(config, embedded, vertx, admin, state, adminTokenFile, view, placement, web);

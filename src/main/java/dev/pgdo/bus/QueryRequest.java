@@ -111,9 +111,10 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
   }
 
   /**
-   * True when running the request twice cannot change data twice: it is read-only, or it is a
-   * single plain SELECT, or it carries an idempotency key. Only such requests are retried on
-   * another member after their member was lost mid-flight.
+   * True when the request may be sent again after its member was lost mid-flight: it is
+   * read-only, carries an idempotency key, or is a single SELECT. A SELECT can still write
+   * (a volatile function, {@code SELECT ... INTO}, a data-modifying WITH), so a repeat runs
+   * {@link #asReadOnly()}: such a statement then fails instead of writing twice.
    */
   public boolean safeToRetry() {
     if (readOnly || idempotencyKey != null) {
@@ -121,6 +122,15 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     }
     return !batch && statements.size() == 1
         && CommandTags.of(statements.get(0).sql()).equals("SELECT");
+  }
+
+  /** The request for a repeat attempt: read-only unless it carries an idempotency key. */
+  public QueryRequest forRetry() {
+    return readOnly || idempotencyKey != null ? this : asReadOnly();
+  }
+
+  private QueryRequest asReadOnly() {
+    return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey);
   }
 
   private static JsonObject statementJson(Statement s) {
@@ -140,6 +150,10 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       // The driver does not speak PostgreSQL's COPY sub-protocol (STDIN/STDOUT); server-side
       // files and programs are out of a tenant's reach anyway.
       throw invalid("COPY is not supported; use INSERT ... VALUES / SELECT");
+    }
+    if (TRANSACTION_CONTROL.contains(command) && !isRollbackToSavepoint(sql, command)) {
+      throw invalid(command + " is not accepted: send several statements as a \"transaction\" "
+          + "(with \"isolation\" and \"readOnly\"); the service opens and ends the transaction itself");
     }
     if (command.equals("DEALLOCATE") || command.equals("DISCARD")) {
       // The service keeps each connection's prepared statements; dropping them behind its back
@@ -213,6 +227,16 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       }
     }
     throw invalid("'isolation' must be \"read committed\", \"repeatable read\" or \"serializable\"");
+  }
+
+  /** Statements that would start or end a transaction behind the service's back. */
+  private static final java.util.Set<String> TRANSACTION_CONTROL =
+      java.util.Set.of("BEGIN", "START", "COMMIT", "END", "ABORT", "ROLLBACK");
+
+  /** {@code ROLLBACK TO [SAVEPOINT] x} only undoes part of the current transaction: allowed. */
+  private static boolean isRollbackToSavepoint(String sql, String command) {
+    return command.equals("ROLLBACK")
+        && sql.trim().toUpperCase(Locale.ROOT).matches("(?s)ROLLBACK\\s+(WORK\\s+|TRANSACTION\\s+)?TO\\b.*");
   }
 
   private static PgdoException invalid(String message) {

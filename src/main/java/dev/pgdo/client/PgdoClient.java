@@ -58,15 +58,24 @@ public final class PgdoClient {
   private final AtomicLong ids = new AtomicLong();
   private final Map<Long, InFlight> inFlight = new ConcurrentHashMap<>();
   private final String ackAddress = "pgdo.ack." + UUID.randomUUID();
+  private final java.util.function.Consumer<String> nodeLeft = this::failRequestsTo;
+  private final io.vertx.core.eventbus.MessageConsumer<String> acks;
 
   /** A request waiting for its member's answer, which fails it when the member's node leaves. */
   private record InFlight(String address, Context context, Promise<JsonObject> result, AtomicBoolean acked) {
   }
 
-  /** The message never reached a running handler (lost or discarded on the way): it did not run. */
+  /** No receipt in time: the message was probably lost on the way, but it may have run. */
   private static final class NotDelivered extends RuntimeException {
     NotDelivered(String address) {
       super("no acknowledgement from " + address, null, false, false);
+    }
+  }
+
+  /** The member's consumer discarded the message without running it (it was being unregistered). */
+  private static final class Discarded extends RuntimeException {
+    Discarded(String address) {
+      super("discarded by " + address, null, false, false);
     }
   }
 
@@ -89,13 +98,28 @@ public final class PgdoClient {
     this.sendTimeoutMs = sendTimeoutMs;
     this.view = view;
     if (view != null) {
-      view.onNodeLeft(this::failRequestsTo);
-      vertx.eventBus().<String>consumer(ackAddress, ack -> {
+      view.onNodeLeft(nodeLeft);
+      acks = vertx.eventBus().<String>consumer(ackAddress, ack -> {
         InFlight request = inFlight.get(Long.parseLong(ack.body()));
         if (request != null) {
           request.acked().set(true);
         }
       });
+    } else {
+      acks = null;
+    }
+  }
+
+  /** Completes once the client can receive receipts from members on other nodes. */
+  public Future<Void> ready() {
+    return acks == null ? Future.succeededFuture() : acks.completion();
+  }
+
+  /** Stops listening for receipts and node departures; in-flight requests still complete. */
+  public void close() {
+    if (view != null) {
+      view.removeNodeLeftListener(nodeLeft);
+      acks.unregister();
     }
   }
 
@@ -176,9 +200,14 @@ public final class PgdoClient {
       return tryMember(request, message, options, region, order, attempt + 1, absentDeadline);
     }
     return send(address, message, options, request.safeToRetry()).recover(err -> {
-      // A discarded message surely did not run, so even a write goes to the next member.
-      if (isAbsent(err) || err instanceof NotDelivered || (err instanceof MemberLost && request.safeToRetry())) {
+      if (isAbsent(err)) {
+        // no consumer, a moving member, or a discarded message: it surely did not run
         return tryMember(request, message, options, region, order, attempt + 1, absentDeadline);
+      }
+      if ((err instanceof MemberLost || err instanceof NotDelivered) && request.safeToRetry()) {
+        // it may have run (or may still be running): repeat it only in a form that cannot write twice
+        QueryRequest repeat = request.forRetry();
+        return tryMember(repeat, repeat.toJson(), options, region, order, attempt + 1, absentDeadline);
       }
       if (err instanceof MemberLost) {
         return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE, "the compute instance was lost while "
@@ -205,7 +234,7 @@ public final class PgdoClient {
   private Future<JsonObject> send(String address, JsonObject message, DeliveryOptions options, boolean safe) {
     long sentAt = System.nanoTime();
     return track(address, message, options, safe).recover(err -> Future.failedFuture(
-        isEarlyTimeout(err, sentAt) ? new NotDelivered(address) : err));
+        isEarlyTimeout(err, sentAt) ? new Discarded(address) : err));
   }
 
   /**
@@ -267,8 +296,11 @@ public final class PgdoClient {
     });
   }
 
-  /** No consumer at the address, or a member that is moving to another node: the query did not run. */
+  /** No consumer at the address, a discarded message, or a member moving to another node: it did not run. */
   private static boolean isAbsent(Throwable err) {
+    if (err instanceof Discarded) {
+      return true;
+    }
     if (!(err instanceof ReplyException reply)) {
       return false;
     }

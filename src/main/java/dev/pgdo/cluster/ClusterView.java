@@ -82,19 +82,21 @@ public final class ClusterView {
     nodeLeftListeners.add(listener);
   }
 
+  public void removeNodeLeftListener(Consumer<String> listener) {
+    nodeLeftListeners.remove(listener);
+  }
+
   void markLeaving(String nodeId) {
     leaving.add(nodeId);
   }
 
-  void updateLive(Map<String, NodeInfo> nodes) {
-    synchronized (this) {
-      for (NodeInfo known : live.values()) {
-        if (!nodes.containsKey(known.id())) {
-          remember(known);
-        }
+  synchronized void updateLive(Map<String, NodeInfo> nodes) {
+    for (NodeInfo known : live.values()) {
+      if (!nodes.containsKey(known.id())) {
+        remember(known);
       }
-      nodes.keySet().forEach(departed::remove);
     }
+    nodes.keySet().forEach(departed::remove);
     live = Map.copyOf(nodes);
     leaving.retainAll(nodes.keySet());
   }
@@ -105,14 +107,14 @@ public final class ClusterView {
 
   /** Hazelcast reported the node gone: fail over its in-flight work at once, before the next placement round. */
   public void nodeLeft(String nodeId) {
-    NodeInfo gone = live.get(nodeId);
-    if (gone != null) {
-      Map<String, NodeInfo> remaining = new LinkedHashMap<>(live);
-      remaining.remove(nodeId);
-      synchronized (this) {
+    synchronized (this) {
+      NodeInfo gone = live.get(nodeId);
+      if (gone != null) {
+        Map<String, NodeInfo> remaining = new LinkedHashMap<>(live);
+        remaining.remove(nodeId);
         remember(gone);
+        live = Map.copyOf(remaining);
       }
-      live = Map.copyOf(remaining);
     }
     nodeLeftListeners.forEach(listener -> listener.accept(nodeId));
   }

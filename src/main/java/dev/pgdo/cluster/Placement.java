@@ -57,12 +57,16 @@ public final class Placement extends VerticleBase {
   private final ClusterManager clusterManager;
   private final BiFunction<String, Integer, Deployable> memberFactory;
   private final Map<String, String> deployments = new HashMap<>();
+  /** Members whose hand-over (drain, then claim release) is under way. */
+  private final java.util.Set<String> handingOver = new java.util.HashSet<>();
   /** Members handed over but still answering "moved" for the grace period: address → deployment id. */
   private final Map<String, String> releasing = new HashMap<>();
   /** Members an operator took out of service here: kept claimed, not redeployed. */
   private final java.util.Set<String> disabled = new java.util.HashSet<>();
 
   private AsyncMap<String, String> claims;
+  /** The Vert.x node ids in the cluster's membership list at the start of this round. */
+  private java.util.Set<String> liveIds = java.util.Set.of();
   private boolean running;
   private boolean again;
   private boolean leaving;
@@ -114,7 +118,8 @@ public final class Placement extends VerticleBase {
 
   private void waitUntilReleased(long deadline, Promise<Void> done) {
     runRound().onComplete(r -> {
-      if ((deployments.isEmpty() && releasing.isEmpty()) || System.currentTimeMillis() > deadline) {
+      if ((deployments.isEmpty() && releasing.isEmpty() && handingOver.isEmpty())
+          || System.currentTimeMillis() > deadline) {
         done.tryComplete();
       } else {
         vertx.setTimer(100, id -> waitUntilReleased(deadline, done));
@@ -152,9 +157,11 @@ public final class Placement extends VerticleBase {
 
   private Future<Void> refreshLiveNodes() {
     if (clusterManager == null) {
+      liveIds = java.util.Set.of(view.self().id());
       return Future.succeededFuture();
     }
     List<String> ids = clusterManager.getNodes();
+    liveIds = java.util.Set.copyOf(ids);
     Map<String, ClusterView.NodeInfo> known = view.live();
     List<Future<ClusterView.NodeInfo>> lookups = new ArrayList<>();
     for (String id : ids) {
@@ -191,11 +198,18 @@ public final class Placement extends VerticleBase {
           continue;
         }
         String owner = current.get(address);
-        boolean mine = !leaving && desiredHost(region).map(host -> isDesired(address, host)).orElse(false);
-        if (mine) {
+        boolean mine = !leaving && candidates(region).map(nodes -> isDesired(address, nodes)).orElse(false);
+        if (deployments.containsKey(address) && owner != null && !self.equals(owner)) {
+          // Another node holds the claim (a healed split, or a claim taken while this node looked
+          // dead): never keep a second consumer on the address.
+          log.warn("{} is claimed by another node; undeploying the local copy", address);
+          vertx.undeploy(deployments.remove(address));
+        } else if (mine) {
           steps.add(acquire(region.id(), i, address, owner, owners));
-        } else if (self.equals(owner) || deployments.containsKey(address)) {
-          steps.add(release(address, owners));
+        } else if ((self.equals(owner) || deployments.containsKey(address)) && handingOver.add(address)) {
+          // Hand-overs run on their own (each takes up to drainMs); the round does not wait.
+          release(address);
+          owners.remove(address);
         }
       }
     }
@@ -205,8 +219,8 @@ public final class Placement extends VerticleBase {
     });
   }
 
-  /** The nodes allowed to host the region's members, most preferred group first. */
-  private Optional<List<ClusterView.NodeInfo>> desiredHost(Topology.Region region) {
+  /** The nodes allowed to host the region's members: its own, else its fallbacks', else any. */
+  private Optional<List<ClusterView.NodeInfo>> candidates(Topology.Region region) {
     List<ClusterView.NodeInfo> candidates = eligible(region.id());
     for (String fallback : region.fallbacks()) {
       if (!candidates.isEmpty()) {
@@ -245,8 +259,10 @@ public final class Placement extends VerticleBase {
     Future<Boolean> claimed;
     if (owner == null) {
       claimed = claims.putIfAbsent(address, self).map(previous -> previous == null);
-    } else if (!view.live().containsKey(owner)) {
-      claimed = claims.replaceIfPresent(address, owner, self); // its host is gone
+    } else if (!liveIds.contains(owner)) {
+      // Its host is gone. Liveness comes from the membership list itself, not from the node
+      // details (a failed details lookup must not look like a dead node).
+      claimed = claims.replaceIfPresent(address, owner, self);
     } else {
       return Future.succeededFuture(); // still held by a live node that will hand it over
     }
@@ -255,7 +271,8 @@ public final class Placement extends VerticleBase {
         return Future.succeededFuture();
       }
       owners.put(address, self);
-      return deploy(region, index, address, owners);
+      // A claim that went missing while the member ran here is re-taken, not redeployed.
+      return deployments.containsKey(address) ? Future.succeededFuture() : deploy(region, index, address, owners);
     });
   }
 
@@ -280,24 +297,30 @@ public final class Placement extends VerticleBase {
    * every node's view of the bus has caught up, is the old consumer removed. A message routed on
    * a stale view in between is redirected rather than lost.
    */
-  private Future<Void> release(String address, Map<String, String> owners) {
+  private void release(String address) {
     String id = deployments.remove(address);
+    if (id != null) {
+      releasing.put(address, id);
+    }
     Future<Void> drained = id == null ? Future.succeededFuture()
         : vertx.eventBus().request(BusHeaders.handOverAddress(address), null,
                 new DeliveryOptions().setSendTimeout(config.drainMs() + 1_000))
             .<Void>mapEmpty()
             .otherwiseEmpty();
-    return drained
+    drained
         .compose(v -> claims.removeIfPresent(address, view.self().id()))
-        .map(removed -> {
-          owners.remove(address);
-          log.info("handed over {}", address);
+        .onComplete(removed -> {
+          handingOver.remove(address);
+          if (removed.failed()) {
+            log.warn("could not give back the claim on {}: {}", address, removed.cause().getMessage());
+          } else {
+            log.info("handed over {}", address);
+          }
           vertx.eventBus().publish(CHANGED, address);
           if (id != null) {
-            releasing.put(address, id);
+            // Whatever happened to the claim, the old instance goes away after the grace period.
             vertx.setTimer(HAND_OVER_GRACE_MS, t -> vertx.undeploy(id).onComplete(done -> releasing.remove(address)));
           }
-          return null;
         });
   }
 

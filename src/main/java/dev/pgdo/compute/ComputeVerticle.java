@@ -58,6 +58,7 @@ public final class ComputeVerticle extends VerticleBase {
   private boolean warm;
   private boolean prewarming;
   private boolean keepWarmRunning;
+  private int lastRoundOk;
   private int running;
   /** Set when this member is being handed to another node: it answers "moved" instead of running queries. */
   private boolean handingOver;
@@ -113,6 +114,7 @@ public final class ComputeVerticle extends VerticleBase {
         .compose(v -> shareRecentTenants())
         .eventually(() -> {
           pools.closeAll();
+          stats.close();
           return Future.succeededFuture();
         });
   }
@@ -168,22 +170,25 @@ public final class ComputeVerticle extends VerticleBase {
     }
     long start = System.nanoTime();
     running++;
-    TenantPool pool = pools.get(request.tenant());
-    boolean warmHit = pool.hasIdleConnection();
+    boolean[] warmHit = new boolean[1];
     // compose() turns anything thrown while starting the query into a failed future: every
     // message gets an answer, never a wait for the sender's deadline.
     Future.succeededFuture()
-        .compose(v -> executor.execute(request, pool, message.headers().get(BusHeaders.CANCEL_ID)))
+        .compose(v -> {
+          TenantPool pool = pools.get(request.tenant());
+          warmHit[0] = pool.hasIdleConnection();
+          return executor.execute(request, pool, message.headers().get(BusHeaders.CANCEL_ID));
+        })
         .andThen(done -> running--)
         .onSuccess(body -> {
-          stats.recordQuery(warmHit, true, System.nanoTime() - start);
-          body.put("compute", computeJson(warmHit));
+          stats.recordQuery(warmHit[0], true, System.nanoTime() - start);
+          body.put("compute", computeJson(warmHit[0]));
           message.reply(body);
         })
         .onFailure(err -> {
-          stats.recordQuery(warmHit, false, System.nanoTime() - start);
+          stats.recordQuery(warmHit[0], false, System.nanoTime() - start);
           PgdoException error = PgErrors.translate(err);
-          if (error.code() == ErrorCode.TENANT_NOT_FOUND || PgErrors.isStatementCacheBroken(err)) {
+          if (error.code() == ErrorCode.UNAUTHORIZED || PgErrors.isStatementCacheBroken(err)) {
             pools.evict(request.tenant()); // the next query starts from fresh connections
           } else if (error.code() == ErrorCode.INTERNAL_ERROR) {
             log.error("{}: query for tenant {} failed", address, request.tenant(), err);
@@ -239,9 +244,11 @@ public final class ComputeVerticle extends VerticleBase {
           List<String> mine = candidates.stream().limit(config.compute().prewarmTenants()).toList();
           mine.forEach(pools::get);
           keepWarm().onComplete(done -> {
-            warm = true;
+            // warm once the database answered: the tenant list came from it, and a ping of a
+            // pre-warmed tenant (if any) succeeded
+            warm = mine.isEmpty() || lastRoundOk > 0;
             prewarming = false;
-            log.debug("{} warm with {} pre-warmed tenants", address, mine.size());
+            log.debug("{} warm={} with {} pre-warmed tenants", address, warm, mine.size());
           });
         })
         .onFailure(err -> {
@@ -267,6 +274,7 @@ public final class ComputeVerticle extends VerticleBase {
     }
     return Future.join(pings).eventually(() -> {
       int ok = (int) pings.stream().filter(f -> Boolean.TRUE.equals(f.result())).count();
+      lastRoundOk = ok;
       stats.recordKeepWarm(ok, pings.size() - ok);
       refreshPoolStats();
       keepWarmRunning = false;

@@ -25,6 +25,8 @@ final class MemberStats {
   private final Counter keepWarmOk;
   private final Counter keepWarmFailed;
 
+  private final MeterRegistry registry;
+  private final java.util.List<io.micrometer.core.instrument.Meter> gauges = new java.util.ArrayList<>();
   private long requestCount;
   private Instant lastActivity;
   private Instant lastKeepWarm;
@@ -32,6 +34,7 @@ final class MemberStats {
   private volatile int warmTenants;
 
   MemberStats(MeterRegistry registry, String region, int index) {
+    this.registry = registry;
     String member = Integer.toString(index);
     okLatency = queryTimer(registry, region, member, "ok");
     errorLatency = queryTimer(registry, region, member, "error");
@@ -43,10 +46,18 @@ final class MemberStats {
         .tag("result", "ok").register(registry);
     keepWarmFailed = Counter.builder("pgdo.keepwarm.pings").tag("region", region).tag("member", member)
         .tag("result", "failed").register(registry);
-    Gauge.builder("pgdo.member.connections", this, s -> s.connections).tag("region", region).tag("member", member)
-        .description("Open tenant connections held by the member").register(registry);
-    Gauge.builder("pgdo.member.warm.tenants", this, s -> s.warmTenants).tag("region", region)
-        .tag("member", member).register(registry);
+    gauges.add(Gauge.builder("pgdo.member.connections", this, s -> s.connections).tag("region", region)
+        .tag("member", member).description("Open tenant connections held by the member").register(registry));
+    gauges.add(Gauge.builder("pgdo.member.warm.tenants", this, s -> s.warmTenants).tag("region", region)
+        .tag("member", member).register(registry));
+  }
+
+  /**
+   * Removes the gauges, which read this instance: a member deployed again at the same address
+   * (after a hand-over) registers fresh ones. Counters and timers stay and keep counting.
+   */
+  void close() {
+    gauges.forEach(registry::remove);
   }
 
   private static Timer queryTimer(MeterRegistry registry, String region, String member, String outcome) {

@@ -12,7 +12,6 @@ import io.vertx.sqlclient.data.Numeric;
 
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
@@ -31,22 +30,13 @@ import java.util.UUID;
  *
  * <p>The client checks every value against the type PostgreSQL inferred for its parameter
  * ({@code "42"} is refused for an {@code int8}), while API.md promises that strings bind to
- * numeric types ("send int8/numeric as strings"). So binding has two modes: {@link #natural}
- * maps JSON types to their obvious Java type; {@link #forTypes} converts each value to what
- * the inferred PostgreSQL type (a {@code pg_type.typname}) needs, the way PostgreSQL would
+ * numeric types ("send int8/numeric as strings"). So {@link #forTypes} converts each value to
+ * what the inferred PostgreSQL type (a {@code pg_type.typname}) needs, the way PostgreSQL would
  * read the value as text. Values are always bound, never spliced into SQL. Stateless.
  */
 final class ParamBinder {
 
   private ParamBinder() {
-  }
-
-  static Tuple natural(JsonArray params) {
-    Tuple tuple = Tuple.tuple();
-    for (int i = 0; i < params.size(); i++) {
-      tuple.addValue(naturalValue(params.getValue(i)));
-    }
-    return tuple;
   }
 
   static Tuple forTypes(JsonArray params, List<String> types) {
@@ -67,46 +57,6 @@ final class ParamBinder {
       }
     }
     return tuple;
-  }
-
-  private static Object naturalValue(Object value) {
-    if (value instanceof JsonObject object) {
-      return object.encode();
-    }
-    if (value instanceof JsonArray array) {
-      return naturalArray(array);
-    }
-    if (value instanceof BigInteger big) {
-      return new BigDecimal(big);
-    }
-    return value;
-  }
-
-  /** A homogeneous Java array for a JSON array; mixed or nested content binds as text. */
-  private static Object naturalArray(JsonArray array) {
-    boolean allStrings = true;
-    boolean allBooleans = true;
-    boolean allIntegers = true;
-    boolean allNumbers = true;
-    for (Object v : array) {
-      allStrings &= v == null || v instanceof String;
-      allBooleans &= v == null || v instanceof Boolean;
-      allIntegers &= v == null || v instanceof Integer || v instanceof Long;
-      allNumbers &= v == null || v instanceof Number;
-    }
-    if (allIntegers && !array.isEmpty()) {
-      return array.stream().map(v -> v == null ? null : ((Number) v).longValue()).toArray(Long[]::new);
-    }
-    if (allNumbers && !array.isEmpty()) {
-      return array.stream().map(v -> v == null ? null : ((Number) v).doubleValue()).toArray(Double[]::new);
-    }
-    if (allBooleans && !array.isEmpty()) {
-      return array.stream().map(v -> (Boolean) v).toArray(Boolean[]::new);
-    }
-    if (allStrings) {
-      return array.stream().map(v -> (String) v).toArray(String[]::new);
-    }
-    return array.stream().map(v -> v == null ? null : text(v)).toArray(String[]::new);
   }
 
   private static Object convert(Object value, String type) {

@@ -4,6 +4,7 @@ import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
+import org.slf4j.LoggerFactory;
 
 /** Translates PostgreSQL and client failures into API.md's error codes. Stateless. */
 final class PgErrors {
@@ -57,8 +58,13 @@ final class PgErrors {
       switch (state) {
         case "57014":
           return new PgdoException(ErrorCode.QUERY_TIMEOUT, "the statement ran past its timeout and was cancelled");
-        case "3D000", "28P01", "28000":
-          return new PgdoException(ErrorCode.TENANT_NOT_FOUND, "the tenant has no database");
+        case "3D000", "28000":
+          // the tenant's database or role is gone (deleted meanwhile): as for an unknown tenant
+          return new PgdoException(ErrorCode.UNAUTHORIZED, "missing or invalid tenant token");
+        case "28P01":
+          // nodes that disagree on tenantSecret derive different role passwords: an operator's problem
+          LoggerFactory.getLogger(PgErrors.class).error("tenant role password rejected: is tenantSecret the same on every node?");
+          return new PgdoException(ErrorCode.NO_COMPUTE, "the compute instance cannot log in to the tenant's database");
         case "53300", "53400":
           return new PgdoException(ErrorCode.NO_COMPUTE, "PostgreSQL has no connection slot free");
         default:
@@ -70,6 +76,10 @@ final class PgErrors {
     }
     if (isConnectionFailure(t)) {
       return new PgdoException(ErrorCode.NO_COMPUTE, "the database connection was lost");
+    }
+    if (isParameterTypeMismatch(t)) {
+      return new PgdoException(ErrorCode.INVALID_REQUEST, "a parameter does not fit the type PostgreSQL expects for it: "
+          + t.getMessage() + " (cast it in the SQL, e.g. $1::text::interval)");
     }
     if (t.getMessage() != null && t.getMessage().contains("parameters")) {
       // e.g. the client's check of the parameter count against the prepared statement

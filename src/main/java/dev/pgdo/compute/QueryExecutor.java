@@ -94,7 +94,7 @@ final class QueryExecutor {
   /** Runs {@code work} in one transaction with the request's isolation and access mode; all or nothing. */
   private <T> Future<T> inTransaction(SqlConnection conn, QueryRequest request,
                                       java.util.function.Supplier<Future<T>> work) {
-    String mode = "SET TRANSACTION ISOLATION LEVEL " + request.isolation().sql().toUpperCase()
+    String mode = "SET TRANSACTION ISOLATION LEVEL " + request.isolation().sql().toUpperCase(java.util.Locale.ROOT)
         + (request.readOnly() ? " READ ONLY" : " READ WRITE");
     return conn.begin().compose(tx -> conn.query(mode).execute()
         .compose(set -> work.get())

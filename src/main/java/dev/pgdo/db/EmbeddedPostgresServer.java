@@ -40,7 +40,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
           .setCleanDataDirectory(false)
           .setRegisterShutdownHook(false)
           .setServerConfig("listen_addresses", "127.0.0.1")
-          .setServerConfig("max_connections", "300");
+          .setServerConfig("max_connections", "300")
+          // zonky tunes its servers for throwaway tests (no fsync); this one keeps real data
+          .setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on");
       builder.setPort(port > 0 ? port : freeLoopbackPort());
       long started = System.nanoTime();
       EmbeddedPostgres postgres = builder.start();

@@ -154,13 +154,16 @@ public final class TenantStore {
     String role = quote(name);
     // The password is hex, so it is safe as a literal; DDL cannot take bind parameters. The role
     // inherits (the default) so that, as database owner, it gets pg_database_owner's rights on
-    // the public schema (PostgreSQL 15+); it is a member of no other role.
+    // the public schema on PostgreSQL 15+ (on 14 PUBLIC may still create there, but only the
+    // tenant can connect to its database); it is a member of no other role.
     String createRole = "CREATE ROLE " + role + " LOGIN PASSWORD '" + secrets.rolePassword(name) + "'"
         + " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
         + " CONNECTION LIMIT " + roleConnectionLimit;
     return conn.preparedQuery(SqlQueries.ROLE_EXISTS).execute(Tuple.of(name))
         .compose(rows -> rows.size() > 0
-            ? conn.query("DROP ROLE " + role).execute() // a leftover of an interrupted delete
+            // leftovers of an interrupted delete: the database goes first, its owner then can
+            ? conn.query("DROP DATABASE IF EXISTS " + role + " WITH (FORCE)").execute()
+                .compose(v -> conn.query("DROP ROLE " + role).execute())
             : Future.succeededFuture())
         .compose(v -> conn.query(createRole).execute())
         .compose(v -> conn.query("ALTER ROLE " + role + " SET statement_timeout = " + statementTimeoutMs).execute())

@@ -27,7 +27,8 @@ final class AdminRoutes {
   }
 
   void mount(Router router) {
-    router.put("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 201, tenants::create));
+    router.put("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 201, tenant ->
+        tenants.create(tenant).andThen(done -> changed(tenant))));
     router.post("/v1/tenants/:tenant/token").handler(ctx -> admin(ctx, 200, tenant ->
         tenants.rotateToken(tenant).andThen(done -> changed(tenant))));
     router.get("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 200, tenants::describe));

@@ -22,7 +22,7 @@ public final class NodeState {
     return draining.get();
   }
 
-  /** From now on new queries are refused with 503; in-flight ones finish. */
+  /** From now on readiness answers 503 (queries are still served until the node closes). */
   public void startDraining() {
     draining.set(true);
   }

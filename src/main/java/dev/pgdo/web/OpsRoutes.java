@@ -17,6 +17,8 @@ import java.util.List;
 /** Health probes (no token), status and metrics (admin token unless {@code ops.public}). */
 final class OpsRoutes {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OpsRoutes.class);
+
   private final AppConfig config;
   private final TenantStore tenants;
   private final StatusCollector collector;
@@ -66,7 +68,9 @@ final class OpsRoutes {
         reasons.add("the node is shutting down");
       }
       if (database.failed()) {
-        reasons.add("PostgreSQL does not answer: " + database.cause().getMessage());
+        // the details (host, user) are for the log, not for an unauthenticated probe
+        log.warn("readiness: PostgreSQL does not answer: {}", database.cause().getMessage());
+        reasons.add("PostgreSQL does not answer");
       }
       long warm = 0;
       for (JsonObject member : members.result()) {

@@ -7,6 +7,7 @@ import dev.pgdo.client.PgdoClient;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.routing.ColoDetector;
 import dev.pgdo.tenant.TenantId;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -74,7 +75,8 @@ final class QueryRoutes {
           ctx.response().closeHandler(closed -> gateway.cancel(colo, cancelId));
           countFallback(colo);
           routedAt[0] = System.nanoTime();
-          return gateway.query(request, colo, cancelId).andThen(done -> {
+          // compose() so that even a synchronous throw releases the tenant's slot
+          return Future.succeededFuture().compose(x -> gateway.query(request, colo, cancelId)).andThen(done -> {
             limiter.release(tenant);
             node.queryEnded();
           });

@@ -84,7 +84,8 @@ final class StatusCollector {
       JsonObject self = new JsonObject().put("id", config.nodeId()).put("region", config.nodeRegion())
           .put("startedAt", node.startedAt().toString());
       JsonArray nodes = new JsonArray();
-      view.live().values().forEach(n -> nodes.add(nodeJson(n, view.isLeaving(n.id()) ? "leaving" : "up")));
+      // a leaving node still serves until it exits: API.md knows only "up" and "down"
+      view.live().values().forEach(n -> nodes.add(nodeJson(n, "up")));
       view.departed().forEach(n -> nodes.add(nodeJson(n, "down")));
       return Future.succeededFuture(new JsonObject()
           .put("node", self)

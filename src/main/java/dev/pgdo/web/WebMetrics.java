@@ -10,15 +10,16 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The front door's own meters, with bounded labels only: requests by colo (the configured colos,
  * plus {@code other} and {@code none}), region fall-backs by from/to region, errors by code.
- * Also keeps this node's traffic by colo for {@code /v1/status}. Thread-safe.
+ * Also keeps this node's traffic by colo for {@code /v1/status}. Thread-safe: one per node,
+ * shared by its web verticle instances.
  */
-final class WebMetrics {
+public final class WebMetrics {
 
   private final MeterRegistry registry;
   private final Set<String> knownColos;
   private final Map<String, Counter> byColo = new ConcurrentHashMap<>();
 
-  WebMetrics(MeterRegistry registry, Set<String> knownColos) {
+  public WebMetrics(MeterRegistry registry, Set<String> knownColos) {
     this.registry = registry;
     this.knownColos = knownColos;
   }

@@ -1,5 +1,6 @@
 package dev.pgdo.web;
 
+import dev.pgdo.bus.Addresses;
 import dev.pgdo.client.PgdoClient;
 import dev.pgdo.cluster.ClusterView;
 import dev.pgdo.config.AppConfig;
@@ -29,11 +30,14 @@ public final class WebVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final String adminToken;
   private final ClusterView view;
+  private final WebMetrics metrics;
+  private PgdoClient gateway;
 
 
   public WebVerticle(AppConfig config, TenantStore tenants, TenantAuth auth, TenantLimiter limiter, NodeState node,
-                     PrometheusMeterRegistry registry, String adminToken, ClusterView view) {
+                     PrometheusMeterRegistry registry, String adminToken, ClusterView view, WebMetrics metrics) {
     this.view = view;
+    this.metrics = metrics;
     this.config = config;
     this.tenants = tenants;
     this.auth = auth;
@@ -46,9 +50,10 @@ public final class WebVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     // The bus deadline sits past the statement timeout, which PostgreSQL itself enforces.
-    PgdoClient gateway = new PgdoClient(vertx, config.topology(), config.limits().statementTimeoutMs() + 5_000L, view);
+    gateway = new PgdoClient(vertx, config.topology(), config.limits().statementTimeoutMs() + 5_000L, view);
+    Future<Void> tenantChanges = vertx.eventBus().<String>consumer(Addresses.TENANT_CHANGED,
+        msg -> auth.invalidate(msg.body())).completion();
     AccessControl access = new AccessControl(adminToken);
-    WebMetrics metrics = new WebMetrics(registry, config.topology().colos().keySet());
     StatusCollector collector = new StatusCollector(vertx, config, node, view, metrics);
     AdminRoutes admin = new AdminRoutes(vertx, tenants, auth, access);
     OpsRoutes ops = new OpsRoutes(config, tenants, collector, access, node, registry);
@@ -63,7 +68,7 @@ public final class WebVerticle extends VerticleBase {
       router.errorHandler(status, ctx -> ErrorResponses.handle(ctx, metrics));
     }
 
-    return vertx.createHttpServer()
+    return Future.all(tenantChanges, gateway.ready()).compose(v -> vertx.createHttpServer()
         .requestHandler(request -> {
           if (!decodable(request.path())) {
             ErrorResponses.reject(request, "malformed %-escape in the request path");
@@ -74,7 +79,13 @@ public final class WebVerticle extends VerticleBase {
           }
         })
         .invalidRequestHandler(WebVerticle::onUndecodableRequest)
-        .listen(config.http().port(), config.http().host());
+        .listen(config.http().port(), config.http().host()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    gateway.close();
+    return Future.succeededFuture();
   }
 
   /**
