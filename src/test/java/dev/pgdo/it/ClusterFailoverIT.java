@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +46,28 @@ class ClusterFailoverIT {
   private final List<JarNode> nodes = new ArrayList<>();
   private final AtomicBoolean loadRunning = new AtomicBoolean(true);
   private final List<Thread> load = new ArrayList<>();
+
+  /** One step of a load thread; the thread repeats it until the test stops the load. */
+  private interface LoadStep {
+    void run(int thread) throws InterruptedException;
+  }
+
+  private void startLoad(String name, int threads, LoadStep step) {
+    for (int t = 0; t < threads; t++) {
+      int index = t;
+      Thread thread = new Thread(() -> {
+        try {
+          while (loadRunning.get()) {
+            step.run(index);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, name + "-" + t);
+      load.add(thread);
+      thread.start();
+    }
+  }
 
   @AfterEach
   void stopAll() throws InterruptedException {
@@ -180,41 +203,30 @@ class ClusterFailoverIT {
     AtomicLong slowest = new AtomicLong();
     AtomicLong killedAt = new AtomicLong(Long.MAX_VALUE);
     AtomicLong firstAckAfterKill = new AtomicLong(Long.MAX_VALUE);
-    for (int w = 0; w < 6; w++) {
-      int writer = w;
-      Thread thread = new Thread(() -> {
-        int seq = 0;
-        while (loadRunning.get()) {
-          String id = "w" + writer + "-" + seq++;
-          Map<String, String> headers = new LinkedHashMap<>(ord);
-          if (seq % 2 == 0) {
-            headers.put("Idempotency-Key", id);
-          }
-          long start = System.currentTimeMillis();
-          try {
-            HttpResponse<String> response = queryAnyNode(writer + seq, tenant, token, new JsonObject()
-                .put("sql", "insert into writes (id) values ($1)").put("params", new JsonArray().add(id)), headers);
-            long took = System.currentTimeMillis() - start;
-            slowest.accumulateAndGet(took, Math::max);
-            if (response == null) {
-              failures.add(id + ": no node reachable");
-            } else if (response.statusCode() == 200) {
-              acknowledged.add(id);
-              if (start > killedAt.get()) {
-                firstAckAfterKill.accumulateAndGet(System.currentTimeMillis(), Math::min);
-              }
-            } else {
-              failures.add(id + ": " + response.statusCode() + " " + response.body()
-                  + (headers.containsKey("Idempotency-Key") ? " (keyed)" : ""));
-            }
-          } catch (InterruptedException e) {
-            return;
-          }
+    int[] nextSeq = new int[6];
+    startLoad("writer", 6, writer -> {
+      int seq = nextSeq[writer]++;
+      String id = "w" + writer + "-" + seq;
+      Map<String, String> headers = new LinkedHashMap<>(ord);
+      if (seq % 2 == 0) {
+        headers.put("Idempotency-Key", id);
+      }
+      long start = System.currentTimeMillis();
+      HttpResponse<String> response = queryAnyNode(writer + seq, tenant, token, new JsonObject()
+          .put("sql", "insert into writes (id) values ($1)").put("params", new JsonArray().add(id)), headers);
+      slowest.accumulateAndGet(System.currentTimeMillis() - start, Math::max);
+      if (response == null) {
+        failures.add(id + ": no node reachable");
+      } else if (response.statusCode() == 200) {
+        acknowledged.add(id);
+        if (start > killedAt.get()) {
+          firstAckAfterKill.accumulateAndGet(System.currentTimeMillis(), Math::min);
         }
-      }, "writer-" + w);
-      load.add(thread);
-      thread.start();
-    }
+      } else {
+        failures.add(id + ": " + response.statusCode() + " " + response.body()
+            + (headers.containsKey("Idempotency-Key") ? " (keyed)" : ""));
+      }
+    });
 
     Thread.sleep(3_000);
     double warmBefore = warmHitRate(survivor, busy);
@@ -268,39 +280,28 @@ class ClusterFailoverIT {
     AtomicLong ok = new AtomicLong();
     ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     String[] colos = {"ORD", "LHR", "NRT", "SYD", "GRU"};
-    for (int r = 0; r < 4; r++) {
-      int reader = r;
-      Thread thread = new Thread(() -> {
-        int seq = 0;
-        while (loadRunning.get()) {
-          seq++;
-          try {
-            String colo = colos[(reader + seq) % colos.length];
-            long sentAt = System.currentTimeMillis();
-            HttpResponse<String> response = queryAnyNode(ThreadLocalRandom.current().nextInt(nodes.size()), tenant, token,
-                new JsonObject().put("sql", "select count(*) as n from items"), Map.of("X-Colo", colo));
-            if (response != null && response.statusCode() == 200) {
-              ok.incrementAndGet();
-            } else {
-              failures.add(java.time.Instant.ofEpochMilli(sentAt) + " " + colo + " via "
-                  + (response == null ? "-" : response.uri().getPort()) + ": "
-                  + (response == null ? "no node reachable" : response.statusCode() + " " + response.body()));
-            }
-            Thread.sleep(5);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      }, "reader-" + r);
-      load.add(thread);
-      thread.start();
-    }
+    int[] reads = new int[4];
+    startLoad("reader", 4, reader -> {
+      int seq = ++reads[reader];
+      String colo = colos[(reader + seq) % colos.length];
+      long sentAt = System.currentTimeMillis();
+      HttpResponse<String> response = queryAnyNode(ThreadLocalRandom.current().nextInt(nodes.size()), tenant, token,
+          new JsonObject().put("sql", "select count(*) as n from items"), Map.of("X-Colo", colo));
+      if (response != null && response.statusCode() == 200) {
+        ok.incrementAndGet();
+      } else {
+        failures.add(Instant.ofEpochMilli(sentAt) + " " + colo + " via "
+            + (response == null ? "-" : response.uri().getPort()) + ": "
+            + (response == null ? "no node reachable" : response.statusCode() + " " + response.body()));
+      }
+      Thread.sleep(5);
+    });
 
     Thread.sleep(2_000);
     for (JarNode node : nodes) {
-      System.out.println("rolling restart: stopping " + node.name + " (port " + node.httpPort + ") at " + java.time.Instant.now());
+      System.out.println("rolling restart: stopping " + node.name + " (port " + node.httpPort + ") at " + Instant.now());
       assertThat(node.terminate()).as(node.name + " exit code").isZero();
-      System.out.println("rolling restart: " + node.name + " stopped at " + java.time.Instant.now());
+      System.out.println("rolling restart: " + node.name + " stopped at " + Instant.now());
       node.start();
       node.awaitReady(90_000);
       awaitAllMembersWarm(node, null);
