@@ -53,6 +53,8 @@ public final class Node {
 
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   private static final long LINGER_MS = 500;
+  /** Registry lookups and admin calls waiting for an admin connection, at most. */
+  private static final int ADMIN_WAIT_QUEUE = 512;
 
   private final AppConfig config;
   private final EmbeddedPostgresServer embedded;
@@ -111,7 +113,10 @@ public final class Node {
 
       ensureMetadataDatabase(vertx, targets, config.database().metadataDb(), url);
       Pool admin = PgBuilder.pool()
-          .with(new PoolOptions().setMaxSize(config.database().adminPoolSize()))
+          .with(new PoolOptions().setMaxSize(config.database().adminPoolSize())
+              .setMaxWaitQueueSize(ADMIN_WAIT_QUEUE)
+              .setConnectionTimeout(config.compute().connectTimeoutMs())
+              .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
           .connectingTo(targets.admin(config.database().metadataDb()))
           .using(vertx)
           .build();

@@ -1,5 +1,7 @@
 package dev.pgdo.compute;
 
+import dev.pgdo.bus.ErrorCode;
+import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
 import dev.pgdo.db.SqlQueries;
 import io.vertx.pgclient.PgException;
@@ -105,10 +107,12 @@ final class QueryExecutor {
   /**
    * A keyed write: in one transaction, answer the stored response if the key was seen, else run
    * the statements and store their response. A concurrent twin blocks on the key's row and, once
-   * the first commits, fails on the primary key; it then answers the stored response.
+   * the first commits, fails on the primary key; it then answers the stored response. A key
+   * reused for a different request is refused.
    */
   private Future<List<JsonObject>> idempotent(SqlConnection conn, TenantPool pool, QueryRequest request) {
     String key = request.idempotencyKey();
+    String fingerprint = fingerprint(request);
     Future<Void> ready = pool.idempotencyTableReady() ? Future.succeededFuture()
         : conn.query(SqlQueries.CREATE_IDEMPOTENCY_TABLE).execute()
             .otherwiseEmpty() // a concurrent creator won; the table is there either way
@@ -116,13 +120,14 @@ final class QueryExecutor {
               pool.markIdempotencyTableReady();
               return null;
             });
-    return ready.compose(v -> inTransaction(conn, request, () -> storedResponse(conn, key)
+    return ready.compose(v -> inTransaction(conn, request, () -> storedResponse(conn, key, fingerprint)
             .compose(stored -> stored != null ? Future.succeededFuture(stored)
                 : runAll(conn, pool, request).compose(results -> conn.preparedQuery(SqlQueries.SAVE_IDEMPOTENT_RESPONSE)
-                    .execute(Tuple.of(key, new JsonObject().put("results", new JsonArray(results))))
+                    .execute(Tuple.of(key, new JsonObject().put("request", fingerprint)
+                        .put("results", new JsonArray(results))))
                     .map(saved -> results)))))
         .recover(err -> isUniqueViolation(err)
-            ? storedResponse(conn, key).compose(stored -> stored != null ? Future.succeededFuture(stored)
+            ? storedResponse(conn, key, fingerprint).compose(stored -> stored != null ? Future.succeededFuture(stored)
                 : Future.failedFuture(err))
             : Future.failedFuture(err))
         .andThen(done -> {
@@ -132,15 +137,25 @@ final class QueryExecutor {
         });
   }
 
-  private static Future<List<JsonObject>> storedResponse(SqlConnection conn, String key) {
+  /** What a repeat must match: the request without its key, as JSON, hashed. */
+  private static String fingerprint(QueryRequest request) {
+    JsonObject json = request.toJson();
+    json.remove("idempotencyKey");
+    return java.util.HexFormat.of().formatHex(dev.pgdo.tenant.Secrets.hash(json.encode()));
+  }
+
+  private static Future<List<JsonObject>> storedResponse(SqlConnection conn, String key, String fingerprint) {
     return conn.preparedQuery(SqlQueries.FIND_IDEMPOTENT_RESPONSE).execute(Tuple.of(key)).map(rows -> {
       if (rows.size() == 0) {
         return null;
       }
-      Object stored = rows.iterator().next().getValue(0);
-      JsonArray results = ((JsonObject) stored).getJsonArray("results");
+      JsonObject stored = (JsonObject) rows.iterator().next().getValue(0);
+      if (!fingerprint.equals(stored.getString("request"))) {
+        throw new PgdoException(ErrorCode.INVALID_REQUEST,
+            "this Idempotency-Key was already used for a different request");
+      }
       List<JsonObject> list = new ArrayList<>();
-      results.forEach(r -> list.add((JsonObject) r));
+      stored.getJsonArray("results").forEach(r -> list.add((JsonObject) r));
       return list;
     });
   }

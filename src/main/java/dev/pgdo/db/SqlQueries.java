@@ -25,8 +25,8 @@ public final class SqlQueries {
   public static final String DELETE_TENANT = "DELETE FROM tenants WHERE id = $1 RETURNING id";
   public static final String DESCRIBE_TENANT =
       "SELECT id, created_at, token_rotated_at FROM tenants WHERE id = $1";
-  /** Serialises the admin operations on one tenant across nodes (session-level advisory lock). */
-  public static final String LOCK_TENANT = "SELECT pg_advisory_lock(hashtextextended($1, 0))";
+  /** Serialises the admin operations on one tenant across nodes (session-level advisory lock, never waited for). */
+  public static final String LOCK_TENANT = "SELECT pg_try_advisory_lock(hashtextextended($1, 0))";
   public static final String UNLOCK_TENANT = "SELECT pg_advisory_unlock(hashtextextended($1, 0))";
   public static final String LIST_TENANTS = "SELECT id FROM tenants ORDER BY created_at DESC LIMIT $1";
 

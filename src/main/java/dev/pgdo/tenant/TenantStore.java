@@ -112,12 +112,20 @@ public final class TenantStore {
 
   /**
    * Runs {@code work} on one admin connection holding a PostgreSQL advisory lock on the tenant
-   * id, so that creating and deleting the same tenant never interleave, on any node.
+   * id, so that creating and deleting the same tenant never interleave, on any node. The lock is
+   * tried, not waited for: a concurrent call on the same tenant answers 503 at once instead of
+   * holding an admin connection.
    */
   private <T> Future<T> withTenantLock(String tenant, Function<SqlConnection, Future<T>> work) {
     return admin.withConnection(conn -> conn.preparedQuery(SqlQueries.LOCK_TENANT).execute(Tuple.of(tenant))
-        .compose(locked -> work.apply(conn)
-            .eventually(() -> conn.preparedQuery(SqlQueries.UNLOCK_TENANT).execute(Tuple.of(tenant)))));
+        .compose(rows -> {
+          if (!rows.iterator().next().getBoolean(0)) {
+            return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE,
+                "another admin call on tenant '" + tenant + "' is running; retry"));
+          }
+          return work.apply(conn)
+              .eventually(() -> conn.preparedQuery(SqlQueries.UNLOCK_TENANT).execute(Tuple.of(tenant)));
+        }));
   }
 
   public Future<JsonObject> describe(String tenant) {

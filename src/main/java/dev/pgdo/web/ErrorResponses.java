@@ -3,6 +3,7 @@ package dev.pgdo.web;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -101,6 +102,10 @@ final class ErrorResponses {
     }
     if (failure instanceof DecodeException) {
       return new PgdoException(ErrorCode.INVALID_REQUEST, "the body is not valid JSON");
+    }
+    if (failure instanceof ConnectionPoolTooBusyException) {
+      // the admin pool (token lookups, admin calls) is saturated: shed load instead of queueing
+      return new PgdoException(ErrorCode.NO_COMPUTE, "the service is busy; retry");
     }
     if (failure instanceof IllegalArgumentException) {
       // Vert.x could not decode the request (e.g. a bad %-escape in the path or query string)

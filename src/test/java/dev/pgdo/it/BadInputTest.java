@@ -59,6 +59,9 @@ class BadInputTest {
       "readOnly not boolean      | {\"sql\": \"select 1\", \"readOnly\": \"yes\"}",
       "wrong parameter count     | {\"sql\": \"select $1::int4\", \"params\": [1, 2]}",
       "param not an int          | {\"sql\": \"select $1::int4\", \"params\": [\"twelve\"]}",
+      "BEGIN on its own          | {\"sql\": \"begin\"}",
+      "COMMIT inside a batch     | {\"transaction\": [{\"sql\": \"select 1\"}, {\"sql\": \"commit\"}]}",
+      "COPY                      | {\"sql\": \"copy (select 1) to stdout\"}",
   })
   void invalidRequests(String name, String body) {
     assertError(node.send(HttpMethod.POST, "/v1/query/" + tenant, token, body, JSON), 400, "invalid_request");

@@ -127,6 +127,24 @@ class QueryEndToEndTest {
   }
 
   @Test
+  @DisplayName("an Idempotency-Key runs a write once, answers a repeat with the first result, refuses reuse")
+  void idempotencyKey() {
+    ok(node.query(tenant, token, new JsonObject().put("sql", "create table once (n serial primary key, v text)")));
+    Map<String, String> keyed = Map.of("Content-Type", "application/json", "Idempotency-Key", "order-42");
+    String insert = "{\"sql\": \"insert into once (v) values ($1) returning n\", \"params\": [\"x\"]}";
+    JsonObject first = ok(node.send(HttpMethod.POST, "/v1/query/" + tenant, token, insert, keyed));
+    JsonObject again = ok(node.send(HttpMethod.POST, "/v1/query/" + tenant, token, insert, keyed));
+    assertThat(again.getJsonArray("rows")).isEqualTo(first.getJsonArray("rows"));
+    JsonObject count = ok(node.query(tenant, token, new JsonObject().put("sql", "select count(*) as c from once")));
+    assertThat(count.getJsonArray("rows").getJsonObject(0).getString("c")).isEqualTo("1");
+
+    HttpResponse<Buffer> reused = node.send(HttpMethod.POST, "/v1/query/" + tenant, token,
+        "{\"sql\": \"insert into once (v) values ('other')\"}", keyed);
+    assertThat(reused.statusCode()).isEqualTo(400);
+    assertThat(reused.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("invalid_request");
+  }
+
+  @Test
   @DisplayName("a tenant's token does not open another tenant, and a rotated token stops working")
   void tokens() {
     String other = node.tenantId("other");
