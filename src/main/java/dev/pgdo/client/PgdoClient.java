@@ -49,8 +49,10 @@ public final class PgdoClient {
   private final Topology topology;
   private final long sendTimeoutMs;
   private final ClusterView view;
-  /** How long a receipt may take before a safe request is sent to the next member instead. */
+  /** How long a receipt may take before a request counts as not delivered. */
   private static final long ACK_TIMEOUT_MS = 500;
+  /** How long after a node's death every request asks for a receipt. */
+  private static final long RECEIPTS_AFTER_NODE_LOSS_MS = 10_000;
   /** How long a query waits, in total, for a region whose members are all being handed over. */
   private static final long ABSENT_WAIT_MS = 3_000;
   private static final long ABSENT_RETRY_MS = 50;
@@ -62,7 +64,9 @@ public final class PgdoClient {
   private final io.vertx.core.eventbus.MessageConsumer<String> acks;
 
   /** A request waiting for its member's answer, which fails it when the member's node leaves. */
-  private record InFlight(String address, Context context, Promise<JsonObject> result, AtomicBoolean acked) {
+  /** {@code host}: the node that held the member when the request was sent (null if unknown). */
+  private record InFlight(String address, String host, Context context, Promise<JsonObject> result,
+                          AtomicBoolean acked) {
   }
 
   /** No receipt in time: the message was probably lost on the way, but it may have run. */
@@ -209,7 +213,7 @@ public final class PgdoClient {
         QueryRequest repeat = request.forRetry();
         return tryMember(repeat, repeat.toJson(), options, region, order, attempt + 1, absentDeadline);
       }
-      if (err instanceof MemberLost) {
+      if (err instanceof MemberLost || err instanceof NotDelivered) {
         return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE, "the compute instance was lost while "
             + "running the query; it may or may not have been applied (send an Idempotency-Key to retry safely)"));
       }
@@ -254,13 +258,15 @@ public final class PgdoClient {
     Context context = vertx.getOrCreateContext();
     Promise<JsonObject> result = Promise.promise();
     long id = ids.incrementAndGet();
-    InFlight tracked = new InFlight(address, context, result, new AtomicBoolean());
+    InFlight tracked = new InFlight(address, view.owners().get(address), context, result, new AtomicBoolean());
     inFlight.put(id, tracked);
     DeliveryOptions attempt = options;
     long ackTimer = -1;
-    // Every safe attempt asks for a receipt: the bus, not the placement map, picks the node, and
-    // during a hand-over the two can briefly disagree.
-    if (safe) {
+    // A safe attempt always asks for a receipt: the bus, not the placement map, picks the node,
+    // and during a hand-over the two can briefly disagree. Any attempt does, for a while after a
+    // node died, when the bus may still route to the dead node's consumers: without a receipt
+    // such a request would wait for its whole deadline.
+    if (safe || view.millisSinceNodeLoss() < RECEIPTS_AFTER_NODE_LOSS_MS) {
       attempt = new DeliveryOptions(options).addHeader(BusHeaders.ACK_TO, ackAddress)
           .addHeader(BusHeaders.ACK_ID, Long.toString(id));
       ackTimer = vertx.setTimer(ACK_TIMEOUT_MS, t -> {
@@ -285,11 +291,14 @@ public final class PgdoClient {
     return result.future();
   }
 
-  /** Called on Hazelcast's thread when a node leaves: its members' requests fail over now. */
+  /**
+   * Called when a node leaves (on Hazelcast's thread, or by placement when it finds a claim of a
+   * departed node): requests sent to its members fail over now. The host recorded at send time
+   * counts, since placement may already have given the member to a survivor.
+   */
   private void failRequestsTo(String nodeId) {
-    Map<String, String> owners = view.owners();
     inFlight.forEach((id, request) -> {
-      if (nodeId.equals(owners.get(request.address()))) {
+      if (nodeId.equals(request.host())) {
         inFlight.remove(id);
         request.context().runOnContext(v -> request.result().tryFail(new MemberLost(request.address())));
       }

@@ -49,6 +49,7 @@ public final class ClusterView {
   private final Map<String, NodeInfo> departed = new LinkedHashMap<>();
   private final Set<String> leaving = ConcurrentHashMap.newKeySet();
   private final List<Consumer<String>> nodeLeftListeners = new CopyOnWriteArrayList<>();
+  private volatile long lastNodeLossNanos = System.nanoTime() - java.util.concurrent.TimeUnit.HOURS.toNanos(1);
 
   public ClusterView(NodeInfo self) {
     this.self = self;
@@ -75,6 +76,14 @@ public final class ClusterView {
   /** Nodes that left (crashed or stopped) recently, newest last; at most 32. */
   public synchronized List<NodeInfo> departed() {
     return new ArrayList<>(departed.values());
+  }
+
+  /**
+   * Milliseconds since a node last left the cluster. For a few seconds after that, the event bus
+   * may still route messages to the departed node's consumers.
+   */
+  public long millisSinceNodeLoss() {
+    return (System.nanoTime() - lastNodeLossNanos) / 1_000_000;
   }
 
   /** Called with the Vert.x node id of a node that left the cluster, on Hazelcast's thread. */
@@ -107,6 +116,7 @@ public final class ClusterView {
 
   /** Hazelcast reported the node gone: fail over its in-flight work at once, before the next placement round. */
   public void nodeLeft(String nodeId) {
+    lastNodeLossNanos = System.nanoTime();
     synchronized (this) {
       NodeInfo gone = live.get(nodeId);
       if (gone != null) {

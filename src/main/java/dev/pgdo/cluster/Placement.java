@@ -261,7 +261,10 @@ public final class Placement extends VerticleBase {
       claimed = claims.putIfAbsent(address, self).map(previous -> previous == null);
     } else if (!liveIds.contains(owner)) {
       // Its host is gone. Liveness comes from the membership list itself, not from the node
-      // details (a failed details lookup must not look like a dead node).
+      // details (a failed details lookup must not look like a dead node). Placement may learn
+      // of the loss before the membership listener runs: announce it, so that requests in
+      // flight to the dead node fail over now (announcing twice is harmless).
+      view.nodeLeft(owner);
       claimed = claims.replaceIfPresent(address, owner, self);
     } else {
       return Future.succeededFuture(); // still held by a live node that will hand it over
