@@ -62,20 +62,18 @@ public final class Node {
   private final Pool admin;
   private final NodeState state;
   private final Path adminTokenFile;
-  private final ClusterView view;
   private final Placement placement;
   private final String webDeployment;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   private Node(AppConfig config, EmbeddedPostgresServer embedded, Vertx vertx, Pool admin, NodeState state,
-               Path adminTokenFile, ClusterView view, Placement placement, String webDeployment) {
+               Path adminTokenFile, Placement placement, String webDeployment) {
     this.config = config;
     this.embedded = embedded;
     this.vertx = vertx;
     this.admin = admin;
     this.state = state;
     this.adminTokenFile = adminTokenFile;
-    this.view = view;
     this.placement = placement;
     this.webDeployment = webDeployment;
   }
@@ -141,7 +139,7 @@ public final class Node {
           () -> new WebVerticle(config, tenants, auth, limiter, state, registry, adminToken, view, webMetrics),
           new DeploymentOptions().setInstances(config.http().instances())).await();
 
-      Node node = new Node(config, embedded, vertx, admin, state, adminTokenFile, view, placement, web);
+      Node node = new Node(config, embedded, vertx, admin, state, adminTokenFile, placement, web);
       log.info("postgres-do node {} (region {}{}) serving http://{}:{}; hosts regions {}",
           config.nodeId(), config.nodeRegion(),
           clusterManager != null ? ", cluster " + config.cluster().name() : "",
@@ -242,10 +240,6 @@ public final class Node {
 
   public Vertx vertx() {
     return vertx;
-  }
-
-  public ClusterView cluster() {
-    return view;
   }
 
   /** Null when the admin token came from configuration. */

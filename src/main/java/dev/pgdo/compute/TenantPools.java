@@ -55,10 +55,6 @@ final class TenantPools {
     return pools.get(tenant, this::create);
   }
 
-  TenantPool getIfPresent(String tenant) {
-    return pools.getIfPresent(tenant);
-  }
-
   void evict(String tenant) {
     pools.invalidate(tenant);
   }

@@ -27,6 +27,11 @@ public final class ColoDetector {
     return colo;
   }
 
+  /** A colo code: three letters, any case. */
+  public static boolean isColo(String value) {
+    return value != null && COLO.matcher(value).matches();
+  }
+
   private static String wellFormed(String value) {
     if (value == null) {
       return null;

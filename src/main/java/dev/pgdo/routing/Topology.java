@@ -20,7 +20,6 @@ import java.util.regex.Pattern;
 public final class Topology {
 
   private static final Pattern REGION_ID = Pattern.compile("[a-z]+");
-  private static final Pattern COLO = Pattern.compile("[A-Za-z]{3}");
 
   /**
    * One region's settings: its pool size; when it has no pool, who serves it; and, in a cluster,
@@ -81,7 +80,7 @@ public final class Topology {
       if (!(colosJson.getValue(colo) instanceof String region)) {
         throw new ConfigException("colos." + colo, "expected a region id");
       }
-      if (!COLO.matcher(colo).matches()) {
+      if (!ColoDetector.isColo(colo)) {
         throw new ConfigException("colos." + colo, "colo codes are three letters");
       }
       if (!regions.containsKey(region)) {
@@ -140,7 +139,7 @@ public final class Topology {
       }
       current = r.servedBy();
     }
-    throw new ConfigException("regions." + region + ".servedBy", "fallbacks form a cycle");
+    throw new ConfigException("regions." + region + ".servedBy", "servedBy forms a cycle");
   }
 
   public int poolSize(String region) {
