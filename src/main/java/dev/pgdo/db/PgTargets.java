@@ -16,12 +16,14 @@ public final class PgTargets {
 
   private final PgConnectOptions admin;
   private final Secrets secrets;
+  private final TenantNames names;
   private final int statementTimeoutMs;
 
   /** @param statementTimeoutMs sent as {@code statement_timeout} when a tenant connection starts */
   public PgTargets(String url, Secrets secrets, int statementTimeoutMs) {
     this.admin = PgConnectOptions.fromUri(url);
     this.secrets = secrets;
+    this.names = new TenantNames(secrets);
     this.statementTimeoutMs = statementTimeoutMs;
   }
 
@@ -32,7 +34,7 @@ public final class PgTargets {
 
   /** Options to connect as the tenant's role to the tenant's database; statements are cached per connection. */
   public PgConnectOptions tenant(String tenant) {
-    String name = TenantNames.of(tenant);
+    String name = names.of(tenant);
     return new PgConnectOptions(admin)
         .setDatabase(name)
         .setUser(name)

@@ -15,7 +15,7 @@ import java.util.HexFormat;
  * <p>Tokens carry 256 random bits, so a single SHA-256 is a sufficient stored hash (no salt or
  * stretching is needed against guessing). Role passwords are never stored: each is
  * HMAC-SHA256(tenantSecret, role name), so every node that shares the secret can log in as the
- * tenant.
+ * tenant. The same HMAC makes the opaque database and role names ({@link TenantNames}).
  */
 public final class Secrets {
 
@@ -48,10 +48,15 @@ public final class Secrets {
   }
 
   public String rolePassword(String role) {
+    return hmacHex(role);
+  }
+
+  /** HMAC-SHA256 of {@code value} under the tenant secret, as 64 hex digits. */
+  public String hmacHex(String value) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(tenantSecret, "HmacSHA256"));
-      return HexFormat.of().formatHex(mac.doFinal(role.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of().formatHex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }

@@ -1,37 +1,26 @@
 package dev.pgdo.tenant;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-
 /**
- * The PostgreSQL database and role of a tenant: {@code t_<tenant>}. PostgreSQL identifiers stop at
- * 63 bytes, so a tenant id longer than 61 characters becomes {@code h_<first 44 characters>_<16
- * hex digits of its SHA-256>}; the distinct prefix keeps the two forms from ever colliding. Both
- * names are the same string: the role owns the database.
+ * The PostgreSQL database and role of a tenant (the same string: the role owns the database):
+ * {@code t_} + the first 24 hex digits (96 bits) of HMAC-SHA256(tenantSecret,
+ * {@code "tenant-name:" + tenant}). The names are opaque on purpose: PostgreSQL's catalogs
+ * ({@code pg_database}, {@code pg_roles}, {@code pg_stat_activity}) are readable by every role,
+ * so names derived from tenant ids in clear would list every tenant to every other one. Every
+ * node that shares the secret derives the same names. Thread-safe.
  */
 public final class TenantNames {
 
-  private static final int MAX_IDENTIFIER = 63;
+  private final Secrets secrets;
 
-  private TenantNames() {
+  public TenantNames(Secrets secrets) {
+    this.secrets = secrets;
   }
 
-  public static String of(String tenant) {
-    String plain = "t_" + tenant;
-    if (plain.length() <= MAX_IDENTIFIER) {
-      return plain;
-    }
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(tenant.getBytes(StandardCharsets.UTF_8));
-      return "h_" + tenant.substring(0, 44) + "_" + HexFormat.of().formatHex(digest, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+  public String of(String tenant) {
+    return "t_" + secrets.hmacHex("tenant-name:" + tenant).substring(0, 24);
   }
 
-  /** Quotes an identifier for SQL text. Tenant ids cannot hold '"', but quoting stays correct anyway. */
+  /** Quotes an identifier for SQL text. Derived names never hold '"', but quoting stays correct anyway. */
   public static String quote(String identifier) {
     return '"' + identifier.replace("\"", "\"\"") + '"';
   }

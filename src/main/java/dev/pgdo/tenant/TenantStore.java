@@ -33,6 +33,7 @@ public final class TenantStore {
 
   private final Pool admin;
   private final Secrets secrets;
+  private final TenantNames names;
   private final int statementTimeoutMs;
   private final int roleConnectionLimit;
 
@@ -43,6 +44,7 @@ public final class TenantStore {
   public TenantStore(Pool admin, Secrets secrets, int statementTimeoutMs, int roleConnectionLimit) {
     this.admin = admin;
     this.secrets = secrets;
+    this.names = new TenantNames(secrets);
     this.statementTimeoutMs = statementTimeoutMs;
     this.roleConnectionLimit = roleConnectionLimit;
   }
@@ -137,7 +139,7 @@ public final class TenantStore {
               .put("tenant", tenant)
               .put("createdAt", iso(row.getOffsetDateTime("created_at")))
               .put("tokenRotatedAt", iso(row.getOffsetDateTime("token_rotated_at")))
-              .put("database", TenantNames.of(tenant));
+              .put("database", names.of(tenant));
         });
   }
 
@@ -158,7 +160,7 @@ public final class TenantStore {
   }
 
   private Future<Void> provision(SqlConnection conn, String tenant) {
-    String name = TenantNames.of(tenant);
+    String name = names.of(tenant);
     String role = quote(name);
     // The password is hex, so it is safe as a literal; DDL cannot take bind parameters. The role
     // inherits (the default) so that, as database owner, it gets pg_database_owner's rights on
@@ -183,7 +185,7 @@ public final class TenantStore {
   }
 
   private Future<Void> deprovision(SqlConnection conn, String tenant) {
-    String role = quote(TenantNames.of(tenant));
+    String role = quote(names.of(tenant));
     return conn.query("DROP DATABASE IF EXISTS " + role + " WITH (FORCE)").execute()
         .compose(v -> conn.query("DROP ROLE IF EXISTS " + role).execute())
         .mapEmpty();

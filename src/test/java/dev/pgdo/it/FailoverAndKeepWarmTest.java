@@ -64,7 +64,7 @@ class FailoverAndKeepWarmTest {
 
     int killed = node.superuser()
         .preparedQuery("select count(pg_terminate_backend(pid)) from pg_stat_activity where usename = $1")
-        .execute(Tuple.of("t_" + tenant))
+        .execute(Tuple.of(node.database(tenant)))
         .map(rows -> rows.iterator().next().getInteger(0))
         .await();
     assertThat(killed).isPositive();
@@ -79,7 +79,7 @@ class FailoverAndKeepWarmTest {
     assertThat(again.getJsonObject("compute").getBoolean("warm")).isTrue();
     long backends = node.superuser()
         .preparedQuery("select count(*) from pg_stat_activity where usename = $1")
-        .execute(Tuple.of("t_" + tenant))
+        .execute(Tuple.of(node.database(tenant)))
         .map(rows -> rows.iterator().next().getLong(0))
         .await();
     assertThat(backends).isPositive();

@@ -83,8 +83,8 @@ class IsolationAttackTest {
     tenantB = node.tenantId("b");
     tokenA = node.createTenant(tenantA);
     tokenB = node.createTenant(tenantB);
-    roleA = TenantNames.of(tenantA);
-    roleB = TenantNames.of(tenantB);
+    roleA = node.database(tenantA);
+    roleB = node.database(tenantB);
     qa = TenantNames.quote(roleA);
     qb = TenantNames.quote(roleB);
     metadataDb = node.node.config().database().metadataDb();
@@ -99,6 +99,7 @@ class IsolationAttackTest {
     ok(node.query(tenantA, tokenA, sql("create table loot(line text)")));
 
     forbiddenEverywhere.add(SECRET);
+    forbiddenEverywhere.add(tenantB); // names in the catalogs are opaque: B's id must not show
     forbiddenEverywhere.add(tokenB);
     forbiddenEverywhere.add(tokenA);
     forbiddenEverywhere.add(HexFormat.of().formatHex(Secrets.hash(tokenB)));
@@ -189,6 +190,9 @@ class IsolationAttackTest {
         attack("cross-database reference to B's table", "select * from " + qb + ".public.secrets"),
         attack("cross-database reference to the metadata tenants table",
             "select * from " + TenantNames.quote(metadataDb) + ".public.tenants"),
+        attack("list every database and role (names must not reveal tenant ids)",
+            "select (select string_agg(datname, ',') from pg_database) as dbs, "
+                + "(select string_agg(rolname, ',') from pg_roles) as roles"),
         attack("the metadata tenants table in A's own database", "select * from tenants"),
         attack("create extension dblink", "create extension dblink"),
         attack("dblink into B's database",

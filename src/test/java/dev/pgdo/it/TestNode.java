@@ -95,6 +95,15 @@ public final class TestNode implements AutoCloseable {
     return response.bodyAsJsonObject().getString("token");
   }
 
+  /** The tenant's database (and role) name, as the admin API reports it. */
+  public String database(String tenant) {
+    HttpResponse<Buffer> response = send(HttpMethod.GET, "/v1/tenants/" + tenant, ADMIN_TOKEN, null, null);
+    if (response.statusCode() != 200) {
+      throw new AssertionError("describe answered " + response.statusCode() + ": " + response.bodyAsString());
+    }
+    return response.bodyAsJsonObject().getString("database");
+  }
+
   public HttpResponse<Buffer> query(String tenant, String token, JsonObject body) {
     return send(HttpMethod.POST, "/v1/query/" + tenant, token, body.encode(), Map.of("Content-Type", "application/json"));
   }

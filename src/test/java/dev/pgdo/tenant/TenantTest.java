@@ -18,49 +18,26 @@ class TenantTest {
   // ---- TenantNames ----
 
   @Test
-  @DisplayName("TenantNames.of(acme) is t_acme")
-  void plainName() {
-    assertThat(TenantNames.of("acme")).isEqualTo("t_acme");
+  @DisplayName("names are t_ + 24 hex of HMAC-SHA256(secret, tenant-name:<id>) (checked with Python)")
+  void namesMatchPython() {
+    // python3: hmac.new(b's3cret', b'tenant-name:acme', hashlib.sha256).hexdigest()[:24]
+    assertThat(new TenantNames(new Secrets("s3cret")).of("acme")).isEqualTo("t_83337527f88f37f38d2c5cbe");
+    assertThat(new TenantNames(new Secrets("other")).of("acme")).isEqualTo("t_45c02d06e51c329a42b227ee");
   }
 
   @Test
-  @DisplayName("a 61-char tenant still fits as t_<tenant> (63 chars)")
-  void longestPlain() {
-    String t = "b".repeat(61);
-    assertThat(TenantNames.of(t)).isEqualTo("t_" + t).hasSize(63);
-  }
-
-  @Test
-  @DisplayName("a 62-char tenant is shortened: h_ + first 44 chars + _ + 16 hex of SHA-256 (checked with Python)")
-  void shortenedMatchesPython() {
-    // python3: t='a'*62; 'h_'+t[:44]+'_'+hashlib.sha256(t.encode()).hexdigest()[:16]
-    assertThat(TenantNames.of("a".repeat(62)))
-        .isEqualTo("h_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_f506898cc7c2e092");
-  }
-
-  @Test
-  @DisplayName("a 63-char tenant gives a name of at most 63 chars, distinct for tenants sharing 50 chars")
-  void longNamesDistinct() {
-    String prefix = "p".repeat(50);
-    String a = prefix + "a".repeat(13);
-    String b = prefix + "b".repeat(13);
-    assertThat(a).hasSize(63);
-    assertThat(TenantNames.of(a)).hasSizeLessThanOrEqualTo(63).startsWith("h_");
-    assertThat(TenantNames.of(b)).hasSizeLessThanOrEqualTo(63);
-    assertThat(TenantNames.of(a)).isNotEqualTo(TenantNames.of(b));
-    assertThat(TenantNames.of(a)).isEqualTo(TenantNames.of(a));
-    assertThat(TenantNames.of(a)).matches("[a-z0-9_-]+");
-  }
-
-  @Test
-  @DisplayName("distinct tenants never share a database name (a short id cannot mimic a shortened long id)")
-  void shortIdCannotCollideWithShortenedLongId() {
-    String longTenant = "a".repeat(62);
-    String shortened = TenantNames.of(longTenant);      // h_<44 a>_<16 hex>
-    String mimic = shortened.substring(2);              // 61 chars, a valid tenant id
-    assertThat(TenantId.isValid(mimic)).isTrue();
-    assertThat(mimic).isNotEqualTo(longTenant);
-    assertThat(TenantNames.of(mimic)).isNotEqualTo(TenantNames.of(longTenant));
+  @DisplayName("names are opaque, fixed-length identifiers, distinct per tenant and stable per secret")
+  void namesAreOpaque() {
+    TenantNames names = new TenantNames(new Secrets("s3cret"));
+    String longest = "z".repeat(63);
+    assertThat(names.of(longest)).hasSize(26).matches("t_[0-9a-f]{24}").doesNotContain("zzz");
+    assertThat(names.of("acme")).doesNotContain("acme");
+    assertThat(names.of("acme")).isEqualTo(new TenantNames(new Secrets("s3cret")).of("acme"));
+    java.util.Set<String> distinct = new java.util.HashSet<>();
+    for (int i = 0; i < 10_000; i++) {
+      distinct.add(names.of("tenant-" + i));
+    }
+    assertThat(distinct).hasSize(10_000);
   }
 
   @Test
