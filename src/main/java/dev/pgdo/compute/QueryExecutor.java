@@ -37,7 +37,7 @@ final class QueryExecutor {
   private final Vertx vertx;
   private final StatementRunner runner;
   private final long statementTimeoutMs;
-  private final Map<String, SqlConnection> running = new HashMap<>();
+  private final Map<String, Cancellable> running = new HashMap<>();
 
   QueryExecutor(Vertx vertx, StatementRunner runner, long statementTimeoutMs) {
     this.vertx = vertx;
@@ -51,9 +51,10 @@ final class QueryExecutor {
     long[] connectedAt = new long[1];
     return pool.withConnection(conn -> {
       connectedAt[0] = System.nanoTime();
-      long watchdog = vertx.setTimer(statementTimeoutMs + WATCHDOG_GRACE_MS, id -> cancelBackend(conn));
+      Cancellable cancellable = new Cancellable(conn);
+      long watchdog = vertx.setTimer(statementTimeoutMs + WATCHDOG_GRACE_MS, id -> cancellable.cancel());
       if (cancelId != null) {
-        running.put(cancelId, conn);
+        running.put(cancelId, cancellable);
       }
       Future<List<JsonObject>> results;
       if (request.idempotencyKey() != null && !request.readOnly()) {
@@ -68,7 +69,8 @@ final class QueryExecutor {
         if (cancelId != null) {
           running.remove(cancelId);
         }
-      });
+      }).compose(done -> cancellable.absorbLateCancel().map(done),
+          failed -> cancellable.absorbLateCancel().compose(v -> Future.failedFuture(failed)));
     }).map(results -> {
       long end = System.nanoTime();
       JsonObject body = request.batch()
@@ -82,15 +84,38 @@ final class QueryExecutor {
 
   /** Cancels the statement running for {@code cancelId}, if any. */
   void cancel(String cancelId) {
-    SqlConnection conn = running.get(cancelId);
-    if (conn != null) {
-      cancelBackend(conn);
+    Cancellable request = running.get(cancelId);
+    if (request != null) {
+      request.cancel();
     }
   }
 
-  private static void cancelBackend(SqlConnection conn) {
-    // A failed cancel request leaves the statement to statement_timeout; nothing else to do.
-    PgConnection.cast(conn).cancelRequest();
+  /**
+   * A running request that may be cancelled. PostgreSQL applies a cancel request to whatever the
+   * backend runs when it arrives, so a cancel sent just as the request ended could hit the next
+   * request on the pooled connection. A cancelled request therefore keeps its connection a
+   * moment longer with a short sleep that absorbs a late cancel before the connection is reused.
+   */
+  private static final class Cancellable {
+
+    private static final String ABSORB = "SELECT pg_sleep(0.05)";
+
+    private final SqlConnection conn;
+    private boolean cancelled;
+
+    Cancellable(SqlConnection conn) {
+      this.conn = conn;
+    }
+
+    void cancel() {
+      cancelled = true;
+      // A failed cancel request leaves the statement to statement_timeout; nothing else to do.
+      PgConnection.cast(conn).cancelRequest();
+    }
+
+    Future<Void> absorbLateCancel() {
+      return cancelled ? conn.query(ABSORB).execute().<Void>mapEmpty().otherwiseEmpty() : Future.succeededFuture();
+    }
   }
 
   /** Runs {@code work} in one transaction with the request's isolation and access mode; all or nothing. */

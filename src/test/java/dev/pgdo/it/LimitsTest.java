@@ -84,6 +84,8 @@ class LimitsTest {
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(504);
     assertThat(code(response)).isEqualTo("query_timeout");
     assertThat(backendsRunning("watchdog-marker")).isZero();
+    // the cancel must not leak into the tenant's next statement on the reused connection
+    assertThat(node.query(tenant, token, new JsonObject().put("sql", "select 1")).statusCode()).isEqualTo(200);
   }
 
   @Test
