@@ -123,11 +123,16 @@ public record AppConfig(
         throw new ConfigException("cluster.members", "'" + member + "' is not host:port");
       }
     }
+    String host = string(json, "cluster.host");
+    if (!host.matches("\\d{1,3}(\\.\\d{1,3}){3}") && !host.contains(":")) {
+      // Hazelcast binds to interfaces given as IP addresses; a host name would fail the join later
+      throw new ConfigException("cluster.host", "expected an IP address of a private interface, got '" + host + "'");
+    }
     String name = string(json, "cluster.name");
     if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
       throw new ConfigException("cluster.name", "letters, digits, '.', '_' and '-' only");
     }
-    return new Cluster(bool(json, "cluster.enabled"), name, string(json, "cluster.host"),
+    return new Cluster(bool(json, "cluster.enabled"), name, host,
         intIn(json, "cluster.port", 1, 65535), list, intIn(json, "cluster.busPort", 0, 65535),
         intIn(json, "cluster.heartbeatSeconds", 1, 60), intIn(json, "cluster.maxNoHeartbeatSeconds", 2, 600),
         longIn(json, "cluster.joinTimeoutMs", 1_000, 600_000), bool(json, "cluster.requirePeers"));

@@ -263,4 +263,15 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("compute.warmConnectionsPerTenant");
   }
+
+  @Test
+  @DisplayName("a cluster needs an IP address for cluster.host and a database URL")
+  void clusterInputIsChecked() {
+    assertThatThrownBy(() -> load(Map.of(), "--cluster.host=db-host.internal"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.host");
+    assertThatThrownBy(() -> load(Map.of(), "--cluster.enabled=true"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("database.url");
+    assertThatThrownBy(() -> load(Map.of(), "--cluster.members=127.0.0.1"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.members");
+  }
 }
