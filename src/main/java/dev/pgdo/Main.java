@@ -3,6 +3,9 @@ package dev.pgdo;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.config.ConfigException;
 import dev.pgdo.config.ConfigLoader;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.core.joran.spi.JoranException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -47,10 +50,23 @@ public final class Main {
     Runtime.getRuntime().addShutdownHook(new Thread(node::stop, "pgdo-shutdown-hook"));
   }
 
-  /** Must run before the first logger is created: logback reads its configuration file once. */
+  /**
+   * Applies {@code logging.*}. Libraries may have logged (and so configured logback with
+   * logback.xml) while the configuration was read, so JSON output is switched on by reloading
+   * logback with logback-json.xml, the way logback documents it.
+   */
   private static void configureLogging(AppConfig.Logging logging) {
-    System.setProperty("logback.configurationFile", logging.json() ? "logback-json.xml" : "logback.xml");
     System.setProperty("hazelcast.logging.type", "slf4j");
+    if (logging.json() && LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      try {
+        context.reset();
+        JoranConfigurator configurator = new JoranConfigurator();
+        configurator.setContext(context);
+        configurator.doConfigure(Main.class.getResource("/logback-json.xml"));
+      } catch (JoranException e) {
+        System.err.println("postgres-do: cannot switch to JSON logging: " + e.getMessage());
+      }
+    }
     Logger ours = LoggerFactory.getLogger("dev.pgdo");
     if (ours instanceof ch.qos.logback.classic.Logger logbackLogger) {
       logbackLogger.setLevel(ch.qos.logback.classic.Level.toLevel(logging.level()));
