@@ -1,5 +1,6 @@
 package dev.pgdo.it;
 
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -12,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -32,6 +34,7 @@ class FatJarIT {
         .redirectErrorStream(true)
         .redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(key -> key.startsWith("PGDO_"));
+    builder.environment().put("PGDO_LOGGING_JSON", "true"); // config from the environment, and JSON logs
     long started = System.nanoTime();
     Process process = builder.start();
     try {
@@ -51,6 +54,9 @@ class FatJarIT {
       process.destroy(); // SIGTERM
       assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(process.exitValue()).as("exit code; node log:\n%s", Files.readString(log)).isZero();
+      List<String> lines = Files.readAllLines(log).stream().filter(line -> !line.isBlank()).toList();
+      assertThat(lines).isNotEmpty().allSatisfy(line ->
+          assertThat(new JsonObject(line).getString("formattedMessage")).isNotNull());
     } finally {
       process.destroyForcibly();
     }
