@@ -1,4 +1,5 @@
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -13,7 +14,8 @@ import java.util.Arrays;
 
 /**
  * Latency of one small query, sequentially: straight to PostgreSQL with the same driver the
- * service uses (the baseline), then through postgres-do over HTTP. Run by scripts/bench.sh:
+ * service uses (the baseline), then through postgres-do over HTTP (JDK client), also reporting
+ * the node's own share ({@code timings.totalMs}, HTTP parsing to answer). Run by scripts/bench.sh:
  *   java -cp target/postgres-do.jar scripts/Bench.java <pg-url> <http-base> <tenant> <token> <n>
  */
 public class Bench {
@@ -46,6 +48,7 @@ public class Bench {
         .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString("{\"sql\": \"" + SQL + "\", \"params\": [\"42\"]}")).build();
     double[] viaService = new double[n];
+    double[] insideService = new double[n];
     for (int i = -n / 5; i < n; i++) {
       long start = System.nanoTime();
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -54,17 +57,22 @@ public class Bench {
       }
       if (i >= 0) {
         viaService[i] = (System.nanoTime() - start) / 1e6;
+        insideService[i] = new JsonObject(response.body()).getJsonObject("timings").getDouble("totalMs");
       }
     }
 
     Arrays.sort(direct);
     Arrays.sort(viaService);
+    Arrays.sort(insideService);
     System.out.printf("queries: %d sequential, after %d warm-up%n", n, n / 5);
     System.out.printf("direct PostgreSQL (vertx-pg-client): p50 %.3f ms  p95 %.3f ms%n", p(direct, 50), p(direct, 95));
     System.out.printf("through postgres-do (HTTP, warm):    p50 %.3f ms  p95 %.3f ms%n", p(viaService, 50),
         p(viaService, 95));
-    System.out.printf("overhead p50: +%.3f ms (ratio %.2f)%n", p(viaService, 50) - p(direct, 50),
-        p(viaService, 50) / p(direct, 50));
+    System.out.printf("  of which inside the node (timings.totalMs): p50 %.3f ms  p95 %.3f ms%n",
+        p(insideService, 50), p(insideService, 95));
+    System.out.printf("overhead p50, client to client: +%.3f ms (ratio %.2f); inside the node: +%.3f ms (ratio %.2f)%n",
+        p(viaService, 50) - p(direct, 50), p(viaService, 50) / p(direct, 50),
+        p(insideService, 50) - p(direct, 50), p(insideService, 50) / p(direct, 50));
   }
 
   private static double p(double[] sorted, int percentile) {

@@ -24,5 +24,8 @@ token=$(curl -sf -X PUT -H "Authorization: Bearer $admin" "$base/v1/tenants/benc
 q() { curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$base/v1/query/bench" -d "$1" >/dev/null; }
 q '{"sql": "create table users (id int8 primary key, name text)"}'
 q '{"sql": "insert into users select g, '"'"'user '"'"' || g from generate_series(1, 1000) g"}'
-# The embedded server trusts loopback connections; the baseline logs in as the tenant's role.
-java -cp "$jar" scripts/Bench.java "postgresql://t_bench@127.0.0.1:$pgport/t_bench" "$base" bench "$token" "$n"
+# The embedded server trusts loopback connections; the baseline logs in as the tenant's role
+# (its database and role share the opaque name the admin API reports).
+database=$(curl -sf -H "Authorization: Bearer $admin" "$base/v1/tenants/bench" | sed 's/.*"database":"\([^"]*\)".*/\1/')
+javac -d "$dir/classes" -cp "$jar" scripts/Bench.java
+java -cp "$jar:$dir/classes" Bench "postgresql://$database@127.0.0.1:$pgport/$database" "$base" bench "$token" "$n"
