@@ -3,6 +3,7 @@ package dev.pgdo.compute;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.bus.Timings;
 import dev.pgdo.db.SqlQueries;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Tuple;
@@ -77,8 +78,8 @@ final class QueryExecutor {
           ? new JsonObject().put("results", new JsonArray(results))
           : results.get(0);
       return body.put("timings", new JsonObject()
-          .put("connectMs", millis(connectedAt[0] - start))
-          .put("queryMs", millis(end - connectedAt[0])));
+          .put("connectMs", Timings.millis(connectedAt[0] - start))
+          .put("queryMs", Timings.millis(end - connectedAt[0])));
     });
   }
 
@@ -201,7 +202,4 @@ final class QueryExecutor {
     return chain.map(v -> results);
   }
 
-  static double millis(long nanos) {
-    return Math.round(nanos / 1_000.0) / 1_000.0;
-  }
 }

@@ -3,6 +3,7 @@ package dev.pgdo.web;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.bus.Timings;
 import dev.pgdo.client.PgdoClient;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.routing.ColoDetector;
@@ -105,7 +106,7 @@ final class QueryRoutes {
     result.remove("timings");
     JsonObject ordered = new JsonObject();
     result.forEach(e -> ordered.put(e.getKey(), e.getValue()));
-    JsonObject total = new JsonObject().put("totalMs", millis(System.nanoTime() - start));
+    JsonObject total = new JsonObject().put("totalMs", Timings.millis(System.nanoTime() - start));
     timings.forEach(e -> total.put(e.getKey(), e.getValue()));
     return ordered.put("compute", compute).put("timings", total);
   }
@@ -117,7 +118,7 @@ final class QueryRoutes {
   private static void timingHeaders(HttpServerResponse response, JsonObject answer, long start, long routedAt) {
     JsonObject compute = answer.getJsonObject("compute");
     JsonObject timings = answer.getJsonObject("timings");
-    double route = millis(routedAt - start);
+    double route = Timings.millis(routedAt - start);
     double connect = timings.getDouble("connectMs");
     double query = timings.getDouble("queryMs");
     double wait = Math.max(0, Math.round((timings.getDouble("totalMs") - route - connect - query) * 1000) / 1000.0);
@@ -126,10 +127,6 @@ final class QueryRoutes {
         .putHeader("X-Pgdo-Warm", Boolean.toString(compute.getBoolean("warm")))
         .putHeader("Server-Timing", "route;dur=" + route + ", wait;dur=" + wait + ", connect;dur=" + connect
             + ", query;dur=" + query);
-  }
-
-  private static double millis(long nanos) {
-    return Math.round(nanos / 1_000.0) / 1_000.0;
   }
 
   private static JsonObject jsonBody(RoutingContext ctx) {
