@@ -121,7 +121,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       return true;
     }
     return !batch && statements.size() == 1
-        && CommandTags.of(statements.get(0).sql()).equals("SELECT");
+        && SqlScanner.scan(statements.get(0).sql()).verb().equals("SELECT");
   }
 
   /** The request for a repeat attempt: read-only unless it carries an idempotency key. */
@@ -145,20 +145,21 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     if (sql.indexOf('\u0000') >= 0) {
       throw invalid("'" + where + "sql' cannot contain NUL characters");
     }
-    String command = CommandTags.of(sql);
-    if (command.equals("COPY")) {
+    SqlScanner.Scan scan = SqlScanner.scan(sql);
+    if (scan.copy()) {
       // The driver does not speak PostgreSQL's COPY sub-protocol (STDIN/STDOUT); server-side
       // files and programs are out of a tenant's reach anyway.
       throw invalid("COPY is not supported; use INSERT ... VALUES / SELECT");
     }
-    if (TRANSACTION_CONTROL.contains(command) && !isRollbackToSavepoint(sql, command)) {
-      throw invalid(command + " is not accepted: send several statements as a \"transaction\" "
+    if (scan.transactionControl()) {
+      throw invalid("transaction control (BEGIN, COMMIT, ROLLBACK, SET TRANSACTION, ...) is not accepted: "
+          + "send several statements as a \"transaction\" "
           + "(with \"isolation\" and \"readOnly\"); the service opens and ends the transaction itself");
     }
-    if (command.equals("DEALLOCATE") || command.equals("DISCARD")) {
+    if (scan.verb().equals("DEALLOCATE") || scan.verb().equals("DISCARD")) {
       // The service keeps each connection's prepared statements; dropping them behind its back
       // would break the connection's statement cache.
-      throw invalid(command + " is not supported: the service manages sessions and prepared statements");
+      throw invalid(scan.verb() + " is not supported: the service manages sessions and prepared statements");
     }
     Object params = json.getValue("params");
     if (params != null && !(params instanceof JsonArray)) {
@@ -227,16 +228,6 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       }
     }
     throw invalid("'isolation' must be \"read committed\", \"repeatable read\" or \"serializable\"");
-  }
-
-  /** Statements that would start or end a transaction behind the service's back. */
-  private static final java.util.Set<String> TRANSACTION_CONTROL =
-      java.util.Set.of("BEGIN", "START", "COMMIT", "END", "ABORT", "ROLLBACK");
-
-  /** {@code ROLLBACK TO [SAVEPOINT] x} only undoes part of the current transaction: allowed. */
-  private static boolean isRollbackToSavepoint(String sql, String command) {
-    return command.equals("ROLLBACK")
-        && sql.trim().toUpperCase(Locale.ROOT).matches("(?s)ROLLBACK\\s+(WORK\\s+|TRANSACTION\\s+)?TO\\b.*");
   }
 
   private static PgdoException invalid(String message) {
