@@ -19,9 +19,11 @@ import java.util.Locale;
  * @param batch       true for a {@code "transaction"} request: the answer is {@code {"results": [...]}}
  * @param idempotencyKey when set, the statements run at most once per key (within the
  *                    idempotency window) and a repeat gets the first answer; null otherwise
+ * @param deferrable  PostgreSQL's {@code DEFERRABLE} for a transaction (wire key {@code "deferrable"},
+ *                    sent by the Neon dialect; it only changes a serializable read-only transaction)
  */
 public record QueryRequest(String tenant, List<Statement> statements, boolean transaction, boolean batch,
-                           Isolation isolation, boolean readOnly, String idempotencyKey) {
+                           Isolation isolation, boolean readOnly, String idempotencyKey, boolean deferrable) {
 
   private static final java.util.regex.Pattern IDEMPOTENCY_KEY = java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,200}");
 
@@ -64,17 +66,23 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       throw invalid("'readOnly' must be a boolean");
     }
     boolean readOnly = Boolean.TRUE.equals(readOnlyValue);
+    Object deferrableValue = json.getValue("deferrable");
+    if (deferrableValue != null && !(deferrableValue instanceof Boolean)) {
+      throw invalid("'deferrable' must be a boolean");
+    }
+    boolean deferrable = Boolean.TRUE.equals(deferrableValue);
     Object key = json.getValue("idempotencyKey");
     if (key != null && !(key instanceof String k && IDEMPOTENCY_KEY.matcher(k).matches())) {
       throw invalid("'idempotencyKey' must be 1 to 200 printable ASCII characters");
     }
     String idempotencyKey = (String) key;
-    boolean explicitTx = isolation != null || readOnly || idempotencyKey != null;
+    boolean explicitTx = isolation != null || readOnly || deferrable || idempotencyKey != null;
     Isolation level = isolation == null ? Isolation.READ_COMMITTED : isolation;
 
     if (sql != null) {
       Statement statement = statement(json, rowMode, "");
-      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly, idempotencyKey);
+      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly, idempotencyKey,
+          deferrable);
     }
     if (!(transaction instanceof JsonArray items)) {
       throw invalid("'transaction' must be an array of {\"sql\", \"params\"} objects");
@@ -89,7 +97,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       }
       statements.add(statement(item, rowMode, "transaction[" + i + "]."));
     }
-    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly, idempotencyKey);
+    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly, idempotencyKey, deferrable);
   }
 
   public JsonObject toJson() {
@@ -103,6 +111,9 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     }
     if (transaction) {
       json.put("isolation", isolation.sql()).put("readOnly", readOnly);
+      if (deferrable) {
+        json.put("deferrable", true);
+      }
     }
     if (idempotencyKey != null) {
       json.put("idempotencyKey", idempotencyKey);
@@ -130,7 +141,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
   }
 
   private QueryRequest asReadOnly() {
-    return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey);
+    return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey, deferrable);
   }
 
   private static JsonObject statementJson(Statement s) {
