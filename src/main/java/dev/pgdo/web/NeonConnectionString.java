@@ -29,7 +29,8 @@ record NeonConnectionString(String user, String password, String database) {
     try {
       uri = new URI(header.trim());
     } catch (URISyntaxException e) {
-      throw invalid("the Neon-Connection-String header is not a valid URL", null);
+      throw invalid("the Neon-Connection-String header is not a valid URL (user name and password must be "
+          + "%-encoded)", null);
     }
     String scheme = uri.getScheme();
     if (!"postgresql".equalsIgnoreCase(scheme) && !"postgres".equalsIgnoreCase(scheme)) {
@@ -40,24 +41,21 @@ record NeonConnectionString(String user, String password, String database) {
       throw invalid("the Neon-Connection-String has no user name; the user name is the tenant id", null);
     }
     int colon = userInfo.indexOf(':');
-    String user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon), "user name");
-    String password = colon < 0 ? null : decode(userInfo.substring(colon + 1), "password");
+    String user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+    String password = colon < 0 ? null : decode(userInfo.substring(colon + 1));
     String path = uri.getRawPath();
     if (path == null || path.length() < 2 || path.indexOf('/', 1) >= 0) {
       throw invalid("the Neon-Connection-String names no database (postgresql://<tenant>:<token>@<host>/<tenant>)",
           "3D000");
     }
-    String database = decode(path.substring(1), "database name");
+    String database = decode(path.substring(1));
     return new NeonConnectionString(user, password == null || password.isEmpty() ? null : password, database);
   }
 
-  private static String decode(String raw, String what) {
-    try {
-      // a '+' is itself in user info and paths, not an encoded space
-      return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException malformed) {
-      throw invalid("the Neon-Connection-String has a malformed %-escape in its " + what, null);
-    }
+  /** {@link URI} has already refused malformed %-escapes. */
+  private static String decode(String raw) {
+    // a '+' is itself in user info and paths, not an encoded space
+    return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 
   static PgdoException invalid(String message, String sqlState) {
