@@ -91,7 +91,10 @@ test('types round-trip through the driver\'s parsers', async () => {
       NULL::int AS missing,
       ${true}::bool AS yes,
       false AS no,
-      1.5::float8 AS half`;
+      1.5::float8 AS half,
+      ${[4, 5, 6]}::int4[] AS int_param,
+      ${['x', 'y "z"']}::text[] AS text_param,
+      ${new Date(2024, 1, 29)}::date AS day_param`;
   assert.equal(row.big, '9007199254740993');
   assert.equal(row.exact, '12345678901234567890.123456789');
   assert.deepEqual(row.doc, { a: [1, 'two', null], b: { c: true } });
@@ -109,6 +112,9 @@ test('types round-trip through the driver\'s parsers', async () => {
   assert.equal(row.yes, true);
   assert.equal(row.no, false);
   assert.equal(row.half, 1.5);
+  assert.deepEqual(row.int_param, [4, 5, 6]);
+  assert.deepEqual(row.text_param, ['x', 'y "z"']);
+  assert.equal(row.day_param.getTime(), new Date(2024, 1, 29).getTime());
 });
 
 test('a SQL error surfaces as NeonDbError with SQLSTATE and position', async () => {

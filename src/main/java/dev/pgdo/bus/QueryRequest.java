@@ -19,15 +19,23 @@ import java.util.Locale;
  * @param batch       true for a {@code "transaction"} request: the answer is {@code {"results": [...]}}
  * @param idempotencyKey when set, the statements run at most once per key (within the
  *                    idempotency window) and a repeat gets the first answer; null otherwise
+ * @param format      how results are encoded (wire key {@code "format"}, default JSON)
  * @param deferrable  PostgreSQL's {@code DEFERRABLE} for a transaction (wire key {@code "deferrable"},
  *                    sent by the Neon dialect; it only changes a serializable read-only transaction)
  */
 public record QueryRequest(String tenant, List<Statement> statements, boolean transaction, boolean batch,
-                           Isolation isolation, boolean readOnly, String idempotencyKey, boolean deferrable) {
+                           Isolation isolation, boolean readOnly, String idempotencyKey, Format format,
+                           boolean deferrable) {
 
   private static final java.util.regex.Pattern IDEMPOTENCY_KEY = java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,200}");
 
   public enum RowMode { OBJECT, ARRAY }
+
+  /**
+   * {@code JSON}: API.md's typed values. {@code TEXT} (for the Neon edge, not documented for
+   * users): every value as PostgreSQL's text, fields with PostgreSQL's type oids.
+   */
+  public enum Format { JSON, TEXT }
 
   public enum Isolation {
     READ_COMMITTED("read committed"), REPEATABLE_READ("repeatable read"), SERIALIZABLE("serializable");
@@ -76,12 +84,13 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       throw invalid("'idempotencyKey' must be 1 to 200 printable ASCII characters");
     }
     String idempotencyKey = (String) key;
+    Format format = format(json.getValue("format"));
     boolean explicitTx = isolation != null || readOnly || deferrable || idempotencyKey != null;
     Isolation level = isolation == null ? Isolation.READ_COMMITTED : isolation;
 
     if (sql != null) {
       Statement statement = statement(json, rowMode, "");
-      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly, idempotencyKey,
+      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly, idempotencyKey, format,
           deferrable);
     }
     if (!(transaction instanceof JsonArray items)) {
@@ -97,7 +106,8 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       }
       statements.add(statement(item, rowMode, "transaction[" + i + "]."));
     }
-    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly, idempotencyKey, deferrable);
+    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly, idempotencyKey, format,
+        deferrable);
   }
 
   public JsonObject toJson() {
@@ -117,6 +127,9 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     }
     if (idempotencyKey != null) {
       json.put("idempotencyKey", idempotencyKey);
+    }
+    if (format != Format.JSON) {
+      json.put("format", format.name().toLowerCase(Locale.ROOT));
     }
     return json;
   }
@@ -141,7 +154,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
   }
 
   private QueryRequest asReadOnly() {
-    return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey, deferrable);
+    return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey, format, deferrable);
   }
 
   private static JsonObject statementJson(Statement s) {
@@ -223,6 +236,16 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       return RowMode.ARRAY;
     }
     throw invalid("'" + key + "' must be \"object\" or \"array\"");
+  }
+
+  private static Format format(Object value) {
+    if (value == null || "json".equals(value)) {
+      return Format.JSON;
+    }
+    if ("text".equals(value)) {
+      return Format.TEXT;
+    }
+    throw invalid("'format' must be \"json\" or \"text\"");
   }
 
   private static Isolation isolation(Object value) {

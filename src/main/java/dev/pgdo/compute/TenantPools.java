@@ -8,6 +8,8 @@ import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.PgTargets;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.PoolOptions;
 
 import java.time.Duration;
@@ -98,8 +100,16 @@ final class TenantPools {
         .setMaxWaitQueueSize(maxWaiting)
         .setConnectionTimeout(settings.connectTimeoutMs())
         .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
+    PgConnectOptions connectOptions = targets.tenant(tenant)
+        .setPreparedStatementCacheSqlFilter(StatementCachePolicy::cacheable);
     return new TenantPool(tenant,
-        PgBuilder.pool().with(options).connectingTo(targets.tenant(tenant)).using(vertx).build(),
+        PgBuilder.pool().with(options).connectingTo(connectOptions).using(vertx)
+            // each new connection gets its wire tap, then goes to the pool (close() hands it over)
+            .withConnectHandler(conn -> {
+              WireTap.install(conn, () -> PgConnection.cast(conn).cancelRequest());
+              conn.close();
+            })
+            .build(),
         vertx, budget, settings.connectionsPerTenant(), maxWaiting, settings.connectTimeoutMs(),
         () -> vertx.eventBus().publish(Addresses.BUDGET_PRESSURE, tenant));
   }
