@@ -108,6 +108,26 @@ class NeonDialectTest {
   }
 
   @Test
+  @DisplayName("queries run as one transaction with the batch options, and Idempotency-Key works as on /v1/query")
+  void batchAndIdempotency() {
+    sql("{\"query\": \"CREATE TABLE IF NOT EXISTS neon_once (id int)\"}", Map.of());
+    String batch = "{\"queries\": [{\"query\": \"INSERT INTO neon_once VALUES ($1)\", \"params\": [\"1\"]},"
+        + " {\"query\": \"SELECT current_setting('transaction_isolation'), count(*) FROM neon_once\"}]}";
+    Map<String, String> headers = Map.of("Idempotency-Key", "neon-once-1", "Neon-Batch-Isolation-Level", "RepeatableRead");
+    HttpResponse<Buffer> first = sql(batch, headers);
+    HttpResponse<Buffer> repeat = sql(batch, headers);
+    assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(200);
+    JsonArray results = first.bodyAsJsonObject().getJsonArray("results");
+    assertThat(results.getJsonObject(0).getString("command")).isEqualTo("INSERT");
+    assertThat(results.getJsonObject(0).getValue("rowCount")).isEqualTo(1);
+    assertThat(results.getJsonObject(1).getJsonArray("rows").getJsonArray(0))
+        .isEqualTo(new JsonArray().add("repeatable read").add("1"));
+    assertThat(repeat.bodyAsJsonObject().getJsonArray("results")).isEqualTo(results);
+    HttpResponse<Buffer> count = sql("{\"query\": \"SELECT count(*) FROM neon_once\"}", Map.of());
+    assertThat(count.bodyAsJsonObject().getJsonArray("rows").getJsonArray(0).getString(0)).isEqualTo("1");
+  }
+
+  @Test
   @DisplayName("an empty queries array answers {\"results\": []}")
   void emptyBatch() {
     HttpResponse<Buffer> response = sql("{\"queries\": []}", Map.of());
