@@ -20,9 +20,12 @@ import java.util.Locale;
  * @param idempotencyKey when set, the statements run at most once per key (within the
  *                    idempotency window) and a repeat gets the first answer; null otherwise
  * @param format      how results are encoded (wire key {@code "format"}, default JSON)
+ * @param deferrable  PostgreSQL's {@code DEFERRABLE} for a transaction (wire key {@code "deferrable"},
+ *                    sent by the Neon dialect; it only changes a serializable read-only transaction)
  */
 public record QueryRequest(String tenant, List<Statement> statements, boolean transaction, boolean batch,
-                           Isolation isolation, boolean readOnly, String idempotencyKey, Format format) {
+                           Isolation isolation, boolean readOnly, String idempotencyKey, Format format,
+                           boolean deferrable) {
 
   private static final java.util.regex.Pattern IDEMPOTENCY_KEY = java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,200}");
 
@@ -71,18 +74,24 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       throw invalid("'readOnly' must be a boolean");
     }
     boolean readOnly = Boolean.TRUE.equals(readOnlyValue);
+    Object deferrableValue = json.getValue("deferrable");
+    if (deferrableValue != null && !(deferrableValue instanceof Boolean)) {
+      throw invalid("'deferrable' must be a boolean");
+    }
+    boolean deferrable = Boolean.TRUE.equals(deferrableValue);
     Object key = json.getValue("idempotencyKey");
     if (key != null && !(key instanceof String k && IDEMPOTENCY_KEY.matcher(k).matches())) {
       throw invalid("'idempotencyKey' must be 1 to 200 printable ASCII characters");
     }
     String idempotencyKey = (String) key;
     Format format = format(json.getValue("format"));
-    boolean explicitTx = isolation != null || readOnly || idempotencyKey != null;
+    boolean explicitTx = isolation != null || readOnly || deferrable || idempotencyKey != null;
     Isolation level = isolation == null ? Isolation.READ_COMMITTED : isolation;
 
     if (sql != null) {
       Statement statement = statement(json, rowMode, "");
-      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly, idempotencyKey, format);
+      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly, idempotencyKey, format,
+          deferrable);
     }
     if (!(transaction instanceof JsonArray items)) {
       throw invalid("'transaction' must be an array of {\"sql\", \"params\"} objects");
@@ -97,7 +106,8 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       }
       statements.add(statement(item, rowMode, "transaction[" + i + "]."));
     }
-    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly, idempotencyKey, format);
+    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly, idempotencyKey, format,
+        deferrable);
   }
 
   public JsonObject toJson() {
@@ -111,6 +121,9 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     }
     if (transaction) {
       json.put("isolation", isolation.sql()).put("readOnly", readOnly);
+      if (deferrable) {
+        json.put("deferrable", true);
+      }
     }
     if (idempotencyKey != null) {
       json.put("idempotencyKey", idempotencyKey);
@@ -141,7 +154,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
   }
 
   private QueryRequest asReadOnly() {
-    return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey, format);
+    return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey, format, deferrable);
   }
 
   private static JsonObject statementJson(Statement s) {

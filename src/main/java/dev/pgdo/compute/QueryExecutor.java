@@ -137,7 +137,8 @@ final class QueryExecutor {
   private <T> Future<T> inTransaction(SqlConnection conn, QueryRequest request,
                                       java.util.function.Supplier<Future<T>> work) {
     String mode = "SET TRANSACTION ISOLATION LEVEL " + request.isolation().sql().toUpperCase(java.util.Locale.ROOT)
-        + (request.readOnly() ? " READ ONLY" : " READ WRITE");
+        + (request.readOnly() ? " READ ONLY" : " READ WRITE")
+        + (request.deferrable() ? " DEFERRABLE" : "");
     return conn.begin().compose(tx -> conn.query(mode).execute()
         .compose(set -> work.get())
         .compose(results -> tx.commit().map(results))
