@@ -9,6 +9,8 @@ import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.EmbeddedPostgresServer;
 import dev.pgdo.db.PgTargets;
 import dev.pgdo.db.SqlQueries;
+import dev.pgdo.tenant.ResourceGuardVerticle;
+import dev.pgdo.tenant.RoleLimits;
 import dev.pgdo.tenant.Secrets;
 import dev.pgdo.tenant.TenantNames;
 import dev.pgdo.tenant.TenantStore;
@@ -120,8 +122,10 @@ public final class Node {
           .build();
       int roleConnectionLimit = config.compute().connectionsPerTenant() * config.topology().pooledRegions().size() * 2;
       TenantStore tenants = new TenantStore(admin, targets.secrets(), config.limits().statementTimeoutMs(),
-          roleConnectionLimit);
+          roleConnectionLimit, new RoleLimits(config.resources().tempFileLimitMb()), config.resources().maxTenantBytes());
       tenants.bootstrap(config.database().metadataDb(), embedded != null).await();
+      vertx.deployVerticle(new ResourceGuardVerticle(config.resources(), targets.admin(config.database().metadataDb()),
+          new TenantNames(targets.secrets()), registry)).await();
 
       ConnectionBudget budget = new ConnectionBudget(config.compute().maxConnections());
       Gauge.builder("pgdo.connections.budget.used", budget, ConnectionBudget::used)

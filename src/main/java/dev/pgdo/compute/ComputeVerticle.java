@@ -87,7 +87,7 @@ public final class ComputeVerticle extends VerticleBase {
     Future<Void> control = vertx.eventBus().<String>consumer(Addresses.TENANT_CHANGED,
         msg -> pools.evict(msg.body())).completion();
     Future<Void> pressure = vertx.eventBus().<String>localConsumer(Addresses.BUDGET_PRESSURE,
-        msg -> pools.evictColdestIdle(msg.body())).completion();
+        msg -> pools.relievePressure(msg.body())).completion();
     queries = vertx.eventBus().consumer(address, this::onMessage);
     Future<Void> handOver = vertx.eventBus().localConsumer(BusHeaders.handOverAddress(address), msg -> {
       handingOver = true;
@@ -176,6 +176,7 @@ public final class ComputeVerticle extends VerticleBase {
     Future.succeededFuture()
         .compose(v -> {
           TenantPool pool = pools.get(request.tenant());
+          pool.admit(request);
           warmHit[0] = pool.hasIdleConnection();
           return executor.execute(request, pool, message.headers().get(BusHeaders.CANCEL_ID));
         })

@@ -2,6 +2,7 @@ package dev.pgdo.web;
 
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
+import dev.pgdo.tenant.ServerExhaustion;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpServerRequest;
@@ -112,6 +113,9 @@ final class ErrorResponses {
     }
     if (failure instanceof DecodeException) {
       return new PgdoException(ErrorCode.INVALID_REQUEST, "the body is not valid JSON");
+    }
+    if (ServerExhaustion.is(failure)) {
+      return ServerExhaustion.unavailable(failure); // e.g. a token lookup while the lock table is full
     }
     if (failure instanceof ConnectionPoolTooBusyException) {
       // the admin pool (token lookups, admin calls) is saturated: shed load instead of queueing
