@@ -10,18 +10,10 @@ public final class BusHeaders {
   public static final String OP_CANCEL = "query.cancel";
   /** Set by the sender of a query that it may want to cancel (e.g. when the HTTP client goes away). */
   public static final String CANCEL_ID = "cancel-id";
-  /** Where a member acknowledges receipt of a query at once (body: {@link #ACK_ID}); see PgdoClient. */
+  /** Where a member acknowledges receipt of a query at once (body: {@link #ACK_ID}); see client/Delivery. */
   public static final String ACK_TO = "ack-to";
   public static final String ACK_ID = "ack-id";
 
   private BusHeaders() {
-  }
-
-  /**
-   * The node-local address where a member is told to hand over: it stops running queries
-   * (answering "moved") and replies once its running statements are done.
-   */
-  public static String handOverAddress(String memberAddress) {
-    return "pgdo.local.hand-over." + memberAddress;
   }
 }
