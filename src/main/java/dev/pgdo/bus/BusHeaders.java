@@ -13,6 +13,12 @@ public final class BusHeaders {
   /** Where a member acknowledges receipt of a query at once (body: {@link #ACK_ID}); see client/Delivery. */
   public static final String ACK_TO = "ack-to";
   public static final String ACK_ID = "ack-id";
+  /**
+   * Set by senders that fail over ({@code client/PgdoClient}): a member being handed over then
+   * answers {@link ErrorCode#MEMBER_MOVED}'s failure code instead of API.md's plain 503, so the
+   * sender knows the query did not run. Any value.
+   */
+  public static final String ACCEPTS_MOVED = "accepts-moved";
 
   private BusHeaders() {
   }

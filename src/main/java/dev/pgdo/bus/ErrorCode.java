@@ -6,10 +6,10 @@ package dev.pgdo.bus;
  * {@code ReplyException.failureCode()} and the error JSON as its message; for every public code
  * the failure code is the HTTP status, as API.md's "Event-bus clients" section says.
  *
- * <p>{@link #MEMBER_MOVED} is the one internal code: a member being handed over answers it,
- * and {@code client/RetryRule} reads it as "did not run here, try the next member". It never
- * reaches an HTTP client or a {@code PgdoClient} caller, so its failure code stays outside the
- * range of HTTP statuses.
+ * <p>{@link #MEMBER_MOVED} is the one internal code: a member being handed over answers it to
+ * senders that say they fail over ({@link BusHeaders#ACCEPTS_MOVED}), and {@code client/RetryRule}
+ * reads it as "did not run here, try the next member". It never reaches an HTTP client or a
+ * {@code PgdoClient} caller, so its failure code stays outside the range of HTTP statuses.
  */
 public enum ErrorCode {
   INVALID_REQUEST(400, "invalid_request"),

@@ -90,7 +90,8 @@ public final class PgdoClient {
   /** @param cancelId an id unique to this request, so that {@link #cancel} can stop it; or null */
   public Future<JsonObject> query(QueryRequest request, String colo, String cancelId) {
     MemberRouter.Route route = router.route(request.tenant(), colo);
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(sendTimeoutMs);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(sendTimeoutMs)
+        .addHeader(BusHeaders.ACCEPTS_MOVED, "1");
     if (cancelId != null) {
       options.addHeader(BusHeaders.CANCEL_ID, cancelId);
     }

@@ -32,8 +32,11 @@ import java.util.function.Function;
  */
 public final class ComputeVerticle extends VerticleBase {
 
-  /** The answer of a member that is being handed over; senders treat it like an absent member. */
+  /** The answer of a member that is being handed over, to senders that fail over: like an absent member. */
   private static final PgdoException MOVED = new PgdoException(ErrorCode.MEMBER_MOVED,
+      "the compute instance is moving to another node");
+  /** The same answer to other bus clients, whose failure codes are HTTP statuses (API.md). */
+  private static final PgdoException MOVED_PUBLIC = new PgdoException(ErrorCode.NO_COMPUTE,
       "the compute instance is moving to another node");
 
   private final AppConfig config;
@@ -142,7 +145,7 @@ public final class ComputeVerticle extends VerticleBase {
       vertx.eventBus().send(receiptTo, message.headers().get(BusHeaders.ACK_ID));
     }
     if (handOver.started()) {
-      MOVED.failMessage(message);
+      (message.headers().contains(BusHeaders.ACCEPTS_MOVED) ? MOVED : MOVED_PUBLIC).failMessage(message);
       return;
     }
     QueryRequest request;
