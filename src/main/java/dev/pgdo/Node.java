@@ -1,16 +1,14 @@
 package dev.pgdo;
 
 import dev.pgdo.cluster.ClusterView;
-import dev.pgdo.cluster.HazelcastSetup;
+import dev.pgdo.cluster.NodeVertx;
 import dev.pgdo.cluster.Placement;
 import dev.pgdo.compute.ComputeVerticle;
 import dev.pgdo.compute.ConnectionBudget;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.EmbeddedPostgresServer;
 import dev.pgdo.db.PgTargets;
-import dev.pgdo.db.SqlQueries;
 import dev.pgdo.tenant.ResourceGuardVerticle;
-import dev.pgdo.tenant.RoleLimits;
 import dev.pgdo.tenant.Secrets;
 import dev.pgdo.tenant.TenantNames;
 import dev.pgdo.tenant.TenantStore;
@@ -25,25 +23,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.EventBusOptions;
-import io.vertx.micrometer.MetricsDomain;
-import io.vertx.micrometer.MicrometerMetricsFactory;
-import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.VertxPrometheusOptions;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
-import io.vertx.sqlclient.Tuple;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One running postgres-do node: its PostgreSQL (embedded or configured), Vert.x (clustered over
@@ -54,9 +40,13 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Node {
 
   private static final Logger log = LoggerFactory.getLogger(Node.class);
+  /**
+   * After the last hand-over, how long the event bus stays up: replies of the last queries are
+   * written asynchronously to other nodes, and a few hundred milliseconds see them on the wire.
+   */
   private static final long LINGER_MS = 500;
-  /** Registry lookups and admin calls waiting for an admin connection, at most. */
-  private static final int ADMIN_WAIT_QUEUE = 512;
+  /** How often {@link #stop} looks at the HTTP queries still in flight while draining (NodeState has no completion). */
+  private static final long DRAIN_CHECK_MS = 20;
 
   private final AppConfig config;
   private final EmbeddedPostgresServer embedded;
@@ -80,78 +70,29 @@ public final class Node {
     this.webDeployment = webDeployment;
   }
 
+  /** The node's secrets: the admin token (with the file it was read from, if any) and the tenant secret. */
+  private record NodeSecrets(String adminToken, Path adminTokenFile, String tenantSecret) {
+  }
+
+  /** Starts a node: each step below needs the ones before it; a failure undoes what was started. */
   public static Node start(AppConfig config) {
-    EmbeddedPostgresServer embedded = config.database().embedded()
-        ? EmbeddedPostgresServer.start(config.dataDir().resolve("pg"), config.database().embeddedPort())
-        : null;
+    EmbeddedPostgresServer embedded = startEmbeddedDatabase(config);
     Vertx vertx = null;
     try {
       String url = embedded != null ? embedded.url() : config.database().url();
-      Path adminTokenFile = config.adminToken() == null ? config.dataDir().resolve("admin-token") : null;
-      String adminToken = adminTokenFile != null ? SecretFiles.readOrCreate(adminTokenFile) : config.adminToken();
-      String tenantSecret = config.tenantSecret() != null ? config.tenantSecret()
-          : SecretFiles.readOrCreate(config.dataDir().resolve("tenant-secret"));
-      PgTargets targets = new PgTargets(url, new Secrets(tenantSecret), config.limits().statementTimeoutMs());
+      NodeSecrets secrets = readSecrets(config);
+      PgTargets targets = new PgTargets(url, new Secrets(secrets.tenantSecret()), config.limits().statementTimeoutMs());
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-
-      AtomicReference<ClusterView> viewRef = new AtomicReference<>();
-      HazelcastClusterManager clusterManager = config.cluster().enabled()
-          ? HazelcastSetup.clusterManager(config, nodeId -> {
-              ClusterView current = viewRef.get();
-              if (current != null) {
-                current.nodeLeft(nodeId);
-              }
-            })
-          : null;
-      ClusterView.NodeInfo selfInfo = new ClusterView.NodeInfo(config.nodeId(), config.nodeId(), config.nodeRegion(),
-          "http://" + config.http().host() + ":" + config.http().port(), config.hostedRegions());
-      vertx = buildVertx(config, registry, clusterManager, selfInfo);
-      String selfId = clusterManager != null ? clusterManager.getNodeId() : config.nodeId();
-      ClusterView view = new ClusterView(new ClusterView.NodeInfo(selfId, selfInfo.name(), selfInfo.region(),
-          selfInfo.http(), selfInfo.hostedRegions()));
-      viewRef.set(view);
-
-      ensureMetadataDatabase(vertx, targets, config.database().metadataDb(), url);
-      Pool admin = PgBuilder.pool()
-          .with(new PoolOptions().setMaxSize(config.database().adminPoolSize())
-              .setMaxWaitQueueSize(ADMIN_WAIT_QUEUE)
-              .setConnectionTimeout(config.compute().connectTimeoutMs())
-              .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
-          .connectingTo(targets.admin(config.database().metadataDb()))
-          .using(vertx)
-          .build();
-      int roleConnectionLimit = config.compute().connectionsPerTenant() * config.topology().pooledRegions().size() * 2;
-      TenantStore tenants = new TenantStore(admin, targets.secrets(), config.limits().statementTimeoutMs(),
-          roleConnectionLimit, new RoleLimits(config.resources().tempFileLimitMb()), config.resources().maxTenantBytes());
-      tenants.bootstrap(config.database().metadataDb(), embedded != null).await();
-      vertx.deployVerticle(new ResourceGuardVerticle(config.resources(), targets.admin(config.database().metadataDb()),
-          new TenantNames(targets.secrets()), registry)).await();
-
-      ConnectionBudget budget = new ConnectionBudget(config.compute().maxConnections());
-      Gauge.builder("pgdo.connections.budget.used", budget, ConnectionBudget::used)
-          .description("Tenant connection permits held on this node").register(registry);
-      Gauge.builder("pgdo.connections.budget.capacity", budget, ConnectionBudget::capacity).register(registry);
-      Placement placement = new Placement(config, view, clusterManager,
-          (region, index) -> new ComputeVerticle(config, region, index, targets, tenants, registry, budget));
-      vertx.deployVerticle(placement).await();
-
+      NodeVertx runtime = NodeVertx.start(config, registry);
+      vertx = runtime.vertx();
+      MetadataDatabase metadata = MetadataDatabase.open(config, vertx, targets, url, embedded != null);
+      deployResourceGuard(config, vertx, targets, registry);
+      ConnectionBudget budget = connectionBudget(config, registry);
+      Placement placement = deployPlacement(config, runtime, targets, metadata.tenants(), registry, budget);
       NodeState state = new NodeState();
-      TenantAuth auth = new TenantAuth(tenants);
-      TenantLimiter limiter = new TenantLimiter(config.limits().tenantConcurrency());
-      WebMetrics webMetrics = new WebMetrics(registry, config.topology().colos().keySet());
-      String web = vertx.deployVerticle(
-          () -> new WebVerticle(config, tenants, auth, limiter, state, registry, adminToken, view, webMetrics),
-          new DeploymentOptions().setInstances(config.http().instances())).await();
-
-      Node node = new Node(config, embedded, vertx, admin, state, adminTokenFile, placement, web);
-      log.info("postgres-do node {} (region {}{}) serving http://{}:{}; hosts regions {}",
-          config.nodeId(), config.nodeRegion(),
-          clusterManager != null ? ", cluster " + config.cluster().name() : "",
-          config.http().host(), config.http().port(), config.hostedRegions());
-      if (adminTokenFile != null) {
-        log.info("admin token stored in {}", adminTokenFile.toAbsolutePath());
-      }
-      return node;
+      String web = deployWeb(config, vertx, metadata.tenants(), state, registry, secrets.adminToken(), runtime.view());
+      logStarted(config, runtime, secrets);
+      return new Node(config, embedded, vertx, metadata.admin(), state, secrets.adminTokenFile(), placement, web);
     } catch (RuntimeException e) {
       if (vertx != null) {
         vertx.close().await();
@@ -163,78 +104,65 @@ public final class Node {
     }
   }
 
-  private static Vertx buildVertx(AppConfig config, PrometheusMeterRegistry registry,
-                                  HazelcastClusterManager clusterManager, ClusterView.NodeInfo self) {
-    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
-        // Vert.x names every SQL pool alike, so its pool gauges would clash (one per tenant
-        // pool); the members publish their own connection gauges instead.
-        .addDisabledMetricsCategory(MetricsDomain.NAMED_POOLS));
-    var builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
-    if (clusterManager == null) {
-      return builder.with(options).build();
-    }
-    options.setEventBusOptions(new EventBusOptions()
-        .setHost(config.cluster().host())
-        .setPort(config.cluster().busPort())
-        .setClusterPublicHost(config.cluster().host())
-        .setClusterNodeMetadata(self.toMetadata()));
-    Vertx vertx;
-    try {
-      vertx = builder.with(options).withClusterManager(clusterManager).buildClustered()
-          .timeout(config.cluster().joinTimeoutMs(), TimeUnit.MILLISECONDS)
-          .await();
-    } catch (RuntimeException e) {
-      throw new IllegalStateException(joinProblem(config, e.getMessage()), e);
-    }
-    if (config.cluster().requirePeers() && !awaitPeer(clusterManager, config.cluster().joinTimeoutMs())) {
-      vertx.close().await();
-      throw new IllegalStateException(joinProblem(config,
-          "no other member answered; check cluster.members, cluster.name and the network"));
-    }
-    return vertx;
+  /** The embedded PostgreSQL when no {@code database.url} is set; null otherwise. */
+  private static EmbeddedPostgresServer startEmbeddedDatabase(AppConfig config) {
+    return config.database().embedded()
+        ? EmbeddedPostgresServer.start(config.dataDir().resolve("pg"), config.database().embeddedPort())
+        : null;
   }
 
-  private static String joinProblem(AppConfig config, String why) {
-    return "cannot join cluster '" + config.cluster().name() + "' via " + config.cluster().members() + " on "
-        + config.cluster().host() + ":" + config.cluster().port() + ": " + why;
+  /** Secrets from the configuration, else from (or newly written to) files in the data directory. */
+  private static NodeSecrets readSecrets(AppConfig config) {
+    Path adminTokenFile = config.adminToken() == null ? config.dataDir().resolve("admin-token") : null;
+    String adminToken = adminTokenFile != null ? SecretFiles.readOrCreate(adminTokenFile) : config.adminToken();
+    String tenantSecret = config.tenantSecret() != null ? config.tenantSecret()
+        : SecretFiles.readOrCreate(config.dataDir().resolve("tenant-secret"));
+    return new NodeSecrets(adminToken, adminTokenFile, tenantSecret);
   }
 
-  /** Blocking (start-up only): waits until the cluster has a member besides this node. */
-  private static boolean awaitPeer(HazelcastClusterManager clusterManager, long timeoutMs) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    while (clusterManager.getNodes().size() < 2) {
-      if (System.currentTimeMillis() > deadline) {
-        return false;
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return true;
+  /** Deploys the guard of the resources every tenant shares in PostgreSQL (lock table, disk). */
+  private static void deployResourceGuard(AppConfig config, Vertx vertx, PgTargets targets,
+                                          PrometheusMeterRegistry registry) {
+    vertx.deployVerticle(new ResourceGuardVerticle(config.resources(), targets.admin(config.database().metadataDb()),
+        new TenantNames(targets.secrets()), registry)).await();
   }
 
-  /** Creates the service's metadata database when the server does not have it yet. */
-  private static void ensureMetadataDatabase(Vertx vertx, PgTargets targets, String metadataDb, String url) {
-    String bootstrapDb = PgConnectOptions.fromUri(url).getDatabase();
-    Pool bootstrap = PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
-        .connectingTo(targets.admin(bootstrapDb == null ? "postgres" : bootstrapDb)).using(vertx).build();
-    try {
-      boolean exists = bootstrap.preparedQuery(SqlQueries.DATABASE_EXISTS).execute(Tuple.of(metadataDb))
-          .map(rows -> rows.size() > 0).await();
-      if (!exists) {
-        bootstrap.query("CREATE DATABASE " + TenantNames.quote(metadataDb)).execute()
-            // another node may have created it at the same moment
-            .recover(err -> bootstrap.preparedQuery(SqlQueries.DATABASE_EXISTS).execute(Tuple.of(metadataDb))
-                .compose(rows -> rows.size() > 0 ? Future.succeededFuture() : Future.failedFuture(err)))
-            .await();
-        log.info("created metadata database {}", metadataDb);
-      }
-    } finally {
-      bootstrap.close().await();
+  /** The node's tenant connection budget, shared by its members, with its gauges. */
+  private static ConnectionBudget connectionBudget(AppConfig config, PrometheusMeterRegistry registry) {
+    ConnectionBudget budget = new ConnectionBudget(config.compute().maxConnections());
+    Gauge.builder("pgdo.connections.budget.used", budget, ConnectionBudget::used)
+        .description("Tenant connection permits held on this node").register(registry);
+    Gauge.builder("pgdo.connections.budget.capacity", budget, ConnectionBudget::capacity).register(registry);
+    return budget;
+  }
+
+  /** Deploys placement, which deploys a compute member for each address this node wins. */
+  private static Placement deployPlacement(AppConfig config, NodeVertx runtime, PgTargets targets, TenantStore tenants,
+                                           PrometheusMeterRegistry registry, ConnectionBudget budget) {
+    Placement placement = new Placement(config, runtime.view(), runtime.clusterManager(),
+        (region, index) -> new ComputeVerticle(config, region, index, targets, tenants, registry, budget));
+    runtime.vertx().deployVerticle(placement).await();
+    return placement;
+  }
+
+  /** Deploys {@code http.instances} web verticles; returns the deployment id. */
+  private static String deployWeb(AppConfig config, Vertx vertx, TenantStore tenants, NodeState state,
+                                  PrometheusMeterRegistry registry, String adminToken, ClusterView view) {
+    TenantAuth auth = new TenantAuth(tenants);
+    TenantLimiter limiter = new TenantLimiter(config.limits().tenantConcurrency());
+    WebMetrics webMetrics = new WebMetrics(registry, config.topology().colos().keySet());
+    return vertx.deployVerticle(
+        () -> new WebVerticle(config, tenants, auth, limiter, state, registry, adminToken, view, webMetrics),
+        new DeploymentOptions().setInstances(config.http().instances())).await();
+  }
+
+  private static void logStarted(AppConfig config, NodeVertx runtime, NodeSecrets secrets) {
+    log.info("postgres-do node {} (region {}{}) serving http://{}:{}; hosts regions {}",
+        config.nodeId(), config.nodeRegion(),
+        runtime.clusterManager() != null ? ", cluster " + config.cluster().name() : "",
+        config.http().host(), config.http().port(), config.hostedRegions());
+    if (secrets.adminTokenFile() != null) {
+      log.info("admin token stored in {}", secrets.adminTokenFile().toAbsolutePath());
     }
   }
 
@@ -274,12 +202,10 @@ public final class Node {
     try {
       if (config.cluster().enabled()) {
         placement.leave(config.drainMs()).await();
-        // Replies of the last queries are written asynchronously to other nodes; give them a
-        // moment on the wire before the event bus connections close.
         Thread.sleep(LINGER_MS);
       }
       while (state.inFlight() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
+        Thread.sleep(DRAIN_CHECK_MS);
       }
       if (state.inFlight() > 0) {
         log.warn("stopping with {} queries still in flight after {} ms", state.inFlight(), config.drainMs());

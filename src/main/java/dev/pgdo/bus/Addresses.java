@@ -1,6 +1,11 @@
 package dev.pgdo.bus;
 
-/** Every event-bus address the service uses. Region ids are {@code [a-z]+}, so dots are safe separators. */
+import java.util.UUID;
+
+/**
+ * Every event-bus address and cluster-wide map name the service uses. Region ids are
+ * {@code [a-z]+}, so dots are safe separators.
+ */
 public final class Addresses {
 
   /** Published when a tenant is deleted or its token rotated: drop cached credentials and pools. */
@@ -19,7 +24,32 @@ public final class Addresses {
    */
   public static final String RESOURCE_GUARD = "pgdo.control.resource-guard";
 
+  /** Published when a node gives members back or a member is taken out of service: everyone runs a placement round. */
+  public static final String PLACEMENT_CHANGED = "pgdo.control.placement-changed";
+
+  /** Published with the Vert.x node id of a node that is about to leave gracefully. */
+  public static final String NODE_LEAVING = "pgdo.control.node-leaving";
+
+  /** Cluster-wide map: member address → Vert.x node id of the node that holds its claim. */
+  public static final String PLACEMENT_MAP = "pgdo.placement";
+
+  /** Cluster-wide map: member address → the tenants its last host kept warm, for the next host to pre-warm. */
+  public static final String RECENT_TENANTS_MAP = "pgdo.recent-tenants";
+
   private Addresses() {
+  }
+
+  /** A fresh address where one client receives members' receipts of its queries (see {@link BusHeaders#ACK_TO}). */
+  public static String receipts() {
+    return "pgdo.ack." + UUID.randomUUID();
+  }
+
+  /**
+   * The node-local address where a member is told to hand over: it stops running queries
+   * (answering {@link ErrorCode#MEMBER_MOVED}) and replies once its running statements are done.
+   */
+  public static String handOver(String memberAddress) {
+    return "pgdo.local.hand-over." + memberAddress;
   }
 
   /** The public address of one shared compute instance, e.g. {@code shared-compute.enam.0}. */

@@ -10,18 +10,16 @@ public final class BusHeaders {
   public static final String OP_CANCEL = "query.cancel";
   /** Set by the sender of a query that it may want to cancel (e.g. when the HTTP client goes away). */
   public static final String CANCEL_ID = "cancel-id";
-  /** Where a member acknowledges receipt of a query at once (body: {@link #ACK_ID}); see PgdoClient. */
+  /** Where a member acknowledges receipt of a query at once (body: {@link #ACK_ID}); see client/Delivery. */
   public static final String ACK_TO = "ack-to";
   public static final String ACK_ID = "ack-id";
+  /**
+   * Set by senders that fail over ({@code client/PgdoClient}): a member being handed over then
+   * answers {@link ErrorCode#MEMBER_MOVED}'s failure code instead of API.md's plain 503, so the
+   * sender knows the query did not run. Any value.
+   */
+  public static final String ACCEPTS_MOVED = "accepts-moved";
 
   private BusHeaders() {
-  }
-
-  /**
-   * The node-local address where a member is told to hand over: it stops running queries
-   * (answering "moved") and replies once its running statements are done.
-   */
-  public static String handOverAddress(String memberAddress) {
-    return "pgdo.local.hand-over." + memberAddress;
   }
 }

@@ -1,8 +1,15 @@
 package dev.pgdo.bus;
 
 /**
- * The public error codes of API.md. On the event bus a failure carries the HTTP status as its
- * {@code failureCode()} and the error JSON as its message, so the status is the wire id.
+ * The error codes of API.md, each declaring its HTTP status, its public id and its event-bus
+ * failure code in one place. On the event bus a failure carries {@link #failureCode()} as its
+ * {@code ReplyException.failureCode()} and the error JSON as its message; for every public code
+ * the failure code is the HTTP status, as API.md's "Event-bus clients" section says.
+ *
+ * <p>{@link #MEMBER_MOVED} is the one internal code: a member being handed over answers it to
+ * senders that say they fail over ({@link BusHeaders#ACCEPTS_MOVED}), and {@code client/RetryRule}
+ * reads it as "did not run here, try the next member". It never reaches an HTTP client or a
+ * {@code PgdoClient} caller, so its failure code stays outside the range of HTTP statuses.
  */
 public enum ErrorCode {
   INVALID_REQUEST(400, "invalid_request"),
@@ -22,14 +29,22 @@ public enum ErrorCode {
   INTERNAL_ERROR(500, "internal_error"),
   NO_COMPUTE(503, "no_compute"),
   NOT_READY(503, "not_ready"),
-  QUERY_TIMEOUT(504, "query_timeout");
+  QUERY_TIMEOUT(504, "query_timeout"),
+  /** Internal: the member is moving to another node and did not run the query. */
+  MEMBER_MOVED(503, "no_compute", 1_503);
 
   private final int status;
   private final String id;
+  private final int failureCode;
 
   ErrorCode(int status, String id) {
+    this(status, id, status);
+  }
+
+  ErrorCode(int status, String id, int failureCode) {
     this.status = status;
     this.id = id;
+    this.failureCode = failureCode;
   }
 
   public int status() {
@@ -38,5 +53,10 @@ public enum ErrorCode {
 
   public String id() {
     return id;
+  }
+
+  /** The {@code failureCode()} of a bus reply that fails with this code. */
+  public int failureCode() {
+    return failureCode;
   }
 }

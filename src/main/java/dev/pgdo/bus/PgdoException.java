@@ -36,7 +36,7 @@ public final class PgdoException extends RuntimeException {
 
   /** Fails a bus message the way API.md's "Event-bus clients" section says. */
   public void failMessage(Message<?> message) {
-    message.fail(code.status(), toJson().encode());
+    message.fail(code.failureCode(), toJson().encode());
   }
 
   /** The reverse of {@link #failMessage}: the error a compute member sent back, or null if it is not one. */

@@ -1,6 +1,5 @@
 package dev.pgdo.bus;
 
-import dev.pgdo.tenant.TenantId;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

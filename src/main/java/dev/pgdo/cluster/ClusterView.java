@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -41,7 +42,10 @@ public final class ClusterView {
     }
   }
 
+  /** Enough departed nodes for {@code /v1/status} to show a rolling restart of a large cluster. */
   private static final int DEPARTED_KEPT = 32;
+  /** "Long ago" for a view that has seen no change yet: older than any window a reader asks about. */
+  private static final long LONG_AGO_NANOS = TimeUnit.HOURS.toNanos(1);
 
   private final NodeInfo self;
   private volatile Map<String, NodeInfo> live;
@@ -49,7 +53,8 @@ public final class ClusterView {
   private final Map<String, NodeInfo> departed = new LinkedHashMap<>();
   private final Set<String> leaving = ConcurrentHashMap.newKeySet();
   private final List<Consumer<String>> nodeLeftListeners = new CopyOnWriteArrayList<>();
-  private volatile long lastNodeLossNanos = System.nanoTime() - java.util.concurrent.TimeUnit.HOURS.toNanos(1);
+  private volatile long lastNodeLossNanos = System.nanoTime() - LONG_AGO_NANOS;
+  private volatile long lastChangeNanos = System.nanoTime() - LONG_AGO_NANOS;
 
   public ClusterView(NodeInfo self) {
     this.self = self;
@@ -73,6 +78,11 @@ public final class ClusterView {
     return leaving.contains(nodeId);
   }
 
+  /** Ids of the nodes that announced a graceful leave and are still live. */
+  public Set<String> leavingNodes() {
+    return Set.copyOf(leaving);
+  }
+
   /** Nodes that left (crashed or stopped) recently, newest last; at most 32. */
   public synchronized List<NodeInfo> departed() {
     return new ArrayList<>(departed.values());
@@ -86,6 +96,21 @@ public final class ClusterView {
     return (System.nanoTime() - lastNodeLossNanos) / 1_000_000;
   }
 
+  /**
+   * Milliseconds since the cluster last changed in a way that moves members: a node joined,
+   * announced a graceful leave, left or died, or a member was handed over or taken out of
+   * service. Until every node's event-bus view has caught up with such a change, a message
+   * may be routed to a consumer that has just gone away.
+   */
+  public long millisSinceChange() {
+    return (System.nanoTime() - lastChangeNanos) / 1_000_000;
+  }
+
+  /** Records a change that moves members (see {@link #millisSinceChange()}). Any thread. */
+  public void markChanged() {
+    lastChangeNanos = System.nanoTime();
+  }
+
   /** Called with the Vert.x node id of a node that left the cluster, on Hazelcast's thread. */
   public void onNodeLeft(Consumer<String> listener) {
     nodeLeftListeners.add(listener);
@@ -96,10 +121,15 @@ public final class ClusterView {
   }
 
   void markLeaving(String nodeId) {
-    leaving.add(nodeId);
+    if (leaving.add(nodeId)) {
+      markChanged();
+    }
   }
 
   synchronized void updateLive(Map<String, NodeInfo> nodes) {
+    if (!nodes.keySet().equals(live.keySet())) {
+      markChanged();
+    }
     for (NodeInfo known : live.values()) {
       if (!nodes.containsKey(known.id())) {
         remember(known);
@@ -111,12 +141,16 @@ public final class ClusterView {
   }
 
   void updateOwners(Map<String, String> snapshot) {
+    if (!snapshot.equals(owners)) {
+      markChanged();
+    }
     owners = Map.copyOf(snapshot);
   }
 
   /** Hazelcast reported the node gone: fail over its in-flight work at once, before the next placement round. */
   public void nodeLeft(String nodeId) {
     lastNodeLossNanos = System.nanoTime();
+    markChanged();
     synchronized (this) {
       NodeInfo gone = live.get(nodeId);
       if (gone != null) {

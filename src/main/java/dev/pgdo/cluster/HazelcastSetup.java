@@ -26,8 +26,12 @@ public final class HazelcastSetup {
   private HazelcastSetup() {
   }
 
-  /** @param nodeLeft receives the Vert.x node id of each member that leaves, on a Hazelcast thread */
-  public static HazelcastClusterManager clusterManager(AppConfig config, Consumer<String> nodeLeft) {
+  /**
+   * @param nodeJoined called when a member joins, on a Hazelcast thread
+   * @param nodeLeft   receives the Vert.x node id of each member that leaves, on a Hazelcast thread
+   */
+  public static HazelcastClusterManager clusterManager(AppConfig config, Runnable nodeJoined,
+                                                       Consumer<String> nodeLeft) {
     AppConfig.Cluster cluster = config.cluster();
     Config hz = ConfigUtil.loadConfig()
         .setClusterName(cluster.name())
@@ -51,7 +55,8 @@ public final class HazelcastSetup {
     hz.addListenerConfig(new ListenerConfig(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
-        // new nodes are picked up by the next placement round
+        // placement picks the new node up in its next round; senders start asking for receipts now
+        nodeJoined.run();
       }
 
       @Override

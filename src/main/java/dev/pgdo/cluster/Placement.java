@@ -1,15 +1,12 @@
 package dev.pgdo.cluster;
 
 import dev.pgdo.bus.Addresses;
-import dev.pgdo.bus.BusHeaders;
-import io.vertx.core.eventbus.DeliveryOptions;
 import dev.pgdo.config.AppConfig;
-import dev.pgdo.routing.Rendezvous;
-import dev.pgdo.routing.Topology;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.spi.cluster.NodeInfo;
@@ -17,59 +14,65 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 
 /**
- * Decides which node hosts each compute member, and deploys or undeploys this node's share.
+ * Carries out {@link PlacementPlan}: deploys or undeploys this node's share of the compute
+ * members, under claims in the cluster-wide map {@code Addresses.PLACEMENT_MAP} (address →
+ * Vert.x node id). A node deploys a member only after winning its claim, and gives the claim
+ * back only after the member drained. A dead node's claims are taken over at once.
  *
- * <p>Every member address lives on exactly one node: a node deploys a member only after winning
- * its claim in the cluster-wide map {@code pgdo.placement} (address → Vert.x node id), and gives
- * the claim back only after undeploying. The desired host of {@code shared-compute.<r>.<i>} is
- * the rendezvous winner among the live nodes that host region {@code r}; without such a node,
- * among the nodes of {@code r}'s fallback regions in order; as a last resort, among all nodes.
- * Every node computes the same answer from the same membership, so a node that joins, leaves
- * or dies moves only the members it wins or held. A dead node's claims are taken over at once.
- *
- * <p>Rounds run on membership changes, on release notices, and every second as a safety net;
- * one round at a time.
+ * <p>Rounds run on membership changes, on placement notices, and every second as a safety net;
+ * one round at a time (a round asked for meanwhile runs once right after).
  */
 public final class Placement extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(Placement.class);
 
-  /** Published when a node gives members back or starts leaving: everyone runs a round. */
-  public static final String CHANGED = "pgdo.control.placement-changed";
-  /** Published with the Vert.x node id of a node that is about to leave gracefully. */
-  public static final String LEAVING = "pgdo.control.node-leaving";
-
+  /**
+   * The safety-net round: picks up a joined node whose details were not readable yet, or a claim
+   * write that failed. Membership changes and notices trigger rounds at once; this only bounds
+   * how long a missed trigger can delay a placement.
+   */
   private static final long ROUND_INTERVAL_MS = 1_000;
-  /** How long a handed-over member keeps answering "moved" before its consumer goes away. */
+  /**
+   * How long a handed-over member keeps answering "moved" before its consumer goes away: long
+   * enough for every node's event-bus view to learn the new host's consumer (Hazelcast
+   * propagates the registry in well under a second on a healthy network).
+   */
   private static final long HAND_OVER_GRACE_MS = 1_500;
+  /** Added to {@code shutdown.drainMs} for the hand-over request: the member replies only after draining. */
+  private static final long HAND_OVER_REPLY_MARGIN_MS = 1_000;
 
   private final AppConfig config;
   private final ClusterView view;
   private final ClusterManager clusterManager;
   private final BiFunction<String, Integer, Deployable> memberFactory;
+  /** Members running here: address → deployment id. */
   private final Map<String, String> deployments = new HashMap<>();
   /** Members whose hand-over (drain, then claim release) is under way. */
-  private final java.util.Set<String> handingOver = new java.util.HashSet<>();
+  private final Set<String> handingOver = new HashSet<>();
   /** Members handed over but still answering "moved" for the grace period: address → deployment id. */
   private final Map<String, String> releasing = new HashMap<>();
+  /** Every hand-over not finished yet (including its grace period): address → its completion. */
+  private final Map<String, Future<Void>> releases = new HashMap<>();
   /** Members an operator took out of service here: kept claimed, not redeployed. */
-  private final java.util.Set<String> disabled = new java.util.HashSet<>();
+  private final Set<String> disabled = new HashSet<>();
 
   private AsyncMap<String, String> claims;
-  /** The Vert.x node ids in the cluster's membership list at the start of this round. */
-  private java.util.Set<String> liveIds = java.util.Set.of();
-  private boolean running;
-  private boolean again;
+  private Future<Void> roundInProgress;
+  /** The round asked for while one was running; it runs once that one ends. */
+  private Promise<Void> nextRound;
   private boolean leaving;
+  /** While leaving: completed once this node runs and claims nothing, and no hand-over is under way. */
+  private Promise<Void> allReleased;
 
   /**
    * @param clusterManager null for a standalone node
@@ -87,81 +90,94 @@ public final class Placement extends VerticleBase {
   public Future<?> start() {
     view.onNodeLeft(nodeId -> context.runOnContext(v -> round()));
     vertx.setPeriodic(ROUND_INTERVAL_MS, id -> round());
-    Future<Void> changed = vertx.eventBus().consumer(CHANGED, msg -> round()).completion();
-    Future<Void> leavingNodes = vertx.eventBus().<String>consumer(LEAVING, msg -> {
+    Future<Void> changed = vertx.eventBus().consumer(Addresses.PLACEMENT_CHANGED, msg -> {
+      view.markChanged();
+      round();
+    }).completion();
+    Future<Void> leavingNodes = vertx.eventBus().<String>consumer(Addresses.NODE_LEAVING, msg -> {
       view.markLeaving(msg.body());
       round();
     }).completion();
     return Future.all(changed, leavingNodes)
-        .compose(v -> vertx.sharedData().<String, String>getAsyncMap("pgdo.placement"))
+        .compose(v -> vertx.sharedData().<String, String>getAsyncMap(Addresses.PLACEMENT_MAP))
         .compose(map -> {
           claims = map;
-          return runRound();
+          return round();
         });
   }
 
   /**
-   * Graceful leave: tell the cluster, then hand every member over (each undeploy lets its
-   * in-flight statements finish), bounded by {@code timeoutMs}.
+   * Graceful leave: tell the cluster, then hand every member over (each hand-over lets its
+   * in-flight statements finish), bounded by {@code timeoutMs}. Completes when every hand-over
+   * has finished, or at the deadline.
    */
   public Future<Void> leave(long timeoutMs) {
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
       leaving = true;
       view.markLeaving(view.self().id());
-      vertx.eventBus().publish(LEAVING, view.self().id());
-      long deadline = System.currentTimeMillis() + timeoutMs;
-      waitUntilReleased(deadline, done);
+      vertx.eventBus().publish(Addresses.NODE_LEAVING, view.self().id());
+      allReleased = Promise.promise();
+      round();
+      allReleased.future()
+          .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+          .onComplete(r -> {
+            if (r.failed()) {
+              log.warn("leaving with hand-overs unfinished after {} ms: {}", timeoutMs, releases.keySet());
+            }
+            done.complete();
+          });
     });
     return done.future();
   }
 
-  private void waitUntilReleased(long deadline, Promise<Void> done) {
-    runRound().onComplete(r -> {
-      if ((deployments.isEmpty() && releasing.isEmpty() && handingOver.isEmpty())
-          || System.currentTimeMillis() > deadline) {
-        done.tryComplete();
-      } else {
-        vertx.setTimer(100, id -> waitUntilReleased(deadline, done));
-      }
+  /** Takes one member out of service on this node without handing it over (operators and tests). */
+  public Future<Void> undeployMember(String address) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      disabled.add(address);
+      String id = deployments.remove(address);
+      (id == null ? Future.<Void>succeededFuture() : vertx.undeploy(id))
+          .onComplete(r -> vertx.eventBus().publish(Addresses.PLACEMENT_CHANGED, address))
+          .onComplete(done);
     });
+    return done.future();
   }
 
-  private void round() {
-    runRound();
-  }
-
-  private Future<Void> runRound() {
+  /** Runs a round now, or once the running one ends; completes when that round has ended. Never fails. */
+  private Future<Void> round() {
     if (claims == null) {
       return Future.succeededFuture();
     }
-    if (running) {
-      again = true;
-      return Future.succeededFuture();
+    if (roundInProgress != null) {
+      if (nextRound == null) {
+        nextRound = Promise.promise();
+      }
+      return nextRound.future();
     }
-    running = true;
-    return refreshLiveNodes()
-        .compose(v -> claims.entries())
-        .compose(this::apply)
+    Future<Void> round = refreshLiveNodes()
+        .compose(membership -> claims.entries().compose(current -> apply(membership, current)))
         .onFailure(err -> log.warn("placement round failed: {}", err.getMessage()))
-        .eventually(() -> {
-          running = false;
-          if (again) {
-            again = false;
-            vertx.runOnContext(x -> round());
-          }
-          return Future.succeededFuture();
-        })
-        .mapEmpty();
+        .otherwiseEmpty();
+    roundInProgress = round;
+    round.onComplete(r -> {
+      roundInProgress = null;
+      checkReleased();
+      Promise<Void> queued = nextRound;
+      nextRound = null;
+      if (queued != null) {
+        round().onComplete(queued);
+      }
+    });
+    return round;
   }
 
-  private Future<Void> refreshLiveNodes() {
+  /** Reads the membership list and the details of nodes not known yet into the cluster view. */
+  private Future<Set<String>> refreshLiveNodes() {
     if (clusterManager == null) {
-      liveIds = java.util.Set.of(view.self().id());
-      return Future.succeededFuture();
+      return Future.succeededFuture(Set.of(view.self().id()));
     }
     List<String> ids = clusterManager.getNodes();
-    liveIds = java.util.Set.copyOf(ids);
     Map<String, ClusterView.NodeInfo> known = view.live();
     List<Future<ClusterView.NodeInfo>> lookups = new ArrayList<>();
     for (String id : ids) {
@@ -183,35 +199,28 @@ public final class Placement extends VerticleBase {
       }
       live.put(view.self().id(), view.self());
       view.updateLive(live);
-      return Future.succeededFuture();
+      return Future.succeededFuture(Set.copyOf(ids));
     });
   }
 
-  private Future<Void> apply(Map<String, String> current) {
+  /** Completes {@link #leave}'s wait once nothing is left to hand over. */
+  private void checkReleased() {
+    if (allReleased != null && deployments.isEmpty() && releasing.isEmpty() && handingOver.isEmpty()
+        && releases.isEmpty() && roundInProgress == null) {
+      allReleased.tryComplete();
+    }
+  }
+
+  /** @param membership the Vert.x node ids in the cluster's membership list at the start of this round */
+  private Future<Void> apply(Set<String> membership, Map<String, String> current) {
+    PlacementPlan.Local local = new PlacementPlan.Local(Set.copyOf(deployments.keySet()), Set.copyOf(releasing.keySet()),
+        Set.copyOf(handingOver), Set.copyOf(disabled), leaving);
+    List<PlacementPlan.Action> actions = PlacementPlan.plan(config.topology(), view.live().values(),
+        view.leavingNodes(), membership, current, view.self().id(), local);
     Map<String, String> owners = new HashMap<>(current);
     List<Future<Void>> steps = new ArrayList<>();
-    String self = view.self().id();
-    for (Topology.Region region : config.topology().regions().values()) {
-      for (int i = 0; i < region.poolSize(); i++) {
-        String address = Addresses.compute(region.id(), i);
-        if (disabled.contains(address)) {
-          continue;
-        }
-        String owner = current.get(address);
-        boolean mine = !leaving && candidates(region).map(nodes -> isDesired(address, nodes)).orElse(false);
-        if (deployments.containsKey(address) && owner != null && !self.equals(owner)) {
-          // Another node holds the claim (a healed split, or a claim taken while this node looked
-          // dead): never keep a second consumer on the address.
-          log.warn("{} is claimed by another node; undeploying the local copy", address);
-          vertx.undeploy(deployments.remove(address));
-        } else if (mine) {
-          steps.add(acquire(region.id(), i, address, owner, owners));
-        } else if ((self.equals(owner) || deployments.containsKey(address)) && handingOver.add(address)) {
-          // Hand-overs run on their own (each takes up to drainMs); the round does not wait.
-          release(address);
-          owners.remove(address);
-        }
-      }
+    for (PlacementPlan.Action action : actions) {
+      steps.add(carryOut(action, owners));
     }
     return Future.join(steps).transform(done -> {
       view.updateOwners(owners);
@@ -219,61 +228,47 @@ public final class Placement extends VerticleBase {
     });
   }
 
-  /** The nodes allowed to host the region's members: its own, else its fallbacks', else any. */
-  private Optional<List<ClusterView.NodeInfo>> candidates(Topology.Region region) {
-    List<ClusterView.NodeInfo> candidates = eligible(region.id());
-    for (String fallback : region.fallbacks()) {
-      if (!candidates.isEmpty()) {
-        break;
-      }
-      candidates = eligible(fallback);
-    }
-    if (candidates.isEmpty()) {
-      candidates = view.live().values().stream().filter(n -> !view.isLeaving(n.id())).toList();
-    }
-    return candidates.isEmpty() ? Optional.empty() : Optional.of(candidates);
-  }
-
-  private List<ClusterView.NodeInfo> eligible(String region) {
-    return view.live().values().stream()
-        .filter(n -> n.hosts(region) && !view.isLeaving(n.id()))
-        .toList();
-  }
-
-  private boolean isDesired(String address, List<ClusterView.NodeInfo> candidates) {
-    Comparator<ClusterView.NodeInfo> byWeight = Comparator.comparing(
-        n -> Rendezvous.weight(address, n.id()), Long::compareUnsigned);
-    return candidates.stream().max(byWeight.thenComparing(ClusterView.NodeInfo::id))
-        .map(n -> n.id().equals(view.self().id()))
-        .orElse(false);
-  }
-
-  private Future<Void> acquire(String region, int index, String address, String owner, Map<String, String> owners) {
+  private Future<Void> carryOut(PlacementPlan.Action action, Map<String, String> owners) {
     String self = view.self().id();
-    if (releasing.containsKey(address)) {
-      return Future.succeededFuture(); // our old instance is still answering "moved"; claim it next round
+    if (action instanceof PlacementPlan.UndeployDuplicate a) {
+      // Another node holds the claim (a healed split, or a claim taken while this node looked
+      // dead): never keep a second consumer on the address.
+      log.warn("{} is claimed by another node; undeploying the local copy", a.address());
+      vertx.undeploy(deployments.remove(a.address()));
+      return Future.succeededFuture();
     }
-    if (self.equals(owner)) {
-      return deployments.containsKey(address) ? Future.succeededFuture() : deploy(region, index, address, owners);
+    if (action instanceof PlacementPlan.Deploy a) {
+      return deploy(a.region(), a.index(), a.address(), owners);
     }
-    Future<Boolean> claimed;
-    if (owner == null) {
-      claimed = claims.putIfAbsent(address, self).map(previous -> previous == null);
-    } else if (!liveIds.contains(owner)) {
-      // Its host is gone. Liveness comes from the membership list itself, not from the node
-      // details (a failed details lookup must not look like a dead node). Placement may learn
-      // of the loss before the membership listener runs: announce it, so that requests in
-      // flight to the dead node fail over now (announcing twice is harmless).
-      view.nodeLeft(owner);
-      claimed = claims.replaceIfPresent(address, owner, self);
-    } else {
-      return Future.succeededFuture(); // still held by a live node that will hand it over
+    if (action instanceof PlacementPlan.Claim a) {
+      return claimed(claims.putIfAbsent(a.address(), self).map(previous -> previous == null),
+          a.region(), a.index(), a.address(), owners);
     }
-    return claimed.compose(won -> {
-      if (!won) {
+    if (action instanceof PlacementPlan.TakeOver a) {
+      // Placement may learn of the loss before the membership listener runs: announce it, so
+      // that requests in flight to the dead node fail over now (announcing twice is harmless).
+      view.nodeLeft(a.deadOwner());
+      return claimed(claims.replaceIfPresent(a.address(), a.deadOwner(), self),
+          a.region(), a.index(), a.address(), owners);
+    }
+    PlacementPlan.Release a = (PlacementPlan.Release) action;
+    // Hand-overs run on their own (each takes up to drainMs); the round does not wait.
+    handingOver.add(a.address());
+    Future<Void> release = release(a.address());
+    if (!release.isComplete()) {
+      releases.put(a.address(), release);
+    }
+    owners.remove(a.address());
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> claimed(Future<Boolean> won, String region, int index, String address,
+                               Map<String, String> owners) {
+    return won.compose(ok -> {
+      if (!ok) {
         return Future.succeededFuture();
       }
-      owners.put(address, self);
+      owners.put(address, view.self().id());
       // A claim that went missing while the member ran here is re-taken, not redeployed.
       return deployments.containsKey(address) ? Future.succeededFuture() : deploy(region, index, address, owners);
     });
@@ -298,43 +293,40 @@ public final class Placement extends VerticleBase {
    * answers "moved", which senders treat like an absent member) and finishes the running ones;
    * then the claim is given back, so the new host can register; only after a grace period, once
    * every node's view of the bus has caught up, is the old consumer removed. A message routed on
-   * a stale view in between is redirected rather than lost.
+   * a stale view in between is redirected rather than lost. Completes once the old consumer is gone.
    */
-  private void release(String address) {
+  private Future<Void> release(String address) {
     String id = deployments.remove(address);
     if (id != null) {
       releasing.put(address, id);
     }
     Future<Void> drained = id == null ? Future.succeededFuture()
-        : vertx.eventBus().request(BusHeaders.handOverAddress(address), null,
-                new DeliveryOptions().setSendTimeout(config.drainMs() + 1_000))
+        : vertx.eventBus().request(Addresses.handOver(address), null,
+                new DeliveryOptions().setSendTimeout(config.drainMs() + HAND_OVER_REPLY_MARGIN_MS))
             .<Void>mapEmpty()
             .otherwiseEmpty();
-    drained
+    return drained
         .compose(v -> claims.removeIfPresent(address, view.self().id()))
-        .onComplete(removed -> {
+        .transform(removed -> {
           handingOver.remove(address);
           if (removed.failed()) {
             log.warn("could not give back the claim on {}: {}", address, removed.cause().getMessage());
           } else {
             log.info("handed over {}", address);
           }
-          vertx.eventBus().publish(CHANGED, address);
-          if (id != null) {
-            // Whatever happened to the claim, the old instance goes away after the grace period.
-            vertx.setTimer(HAND_OVER_GRACE_MS, t -> vertx.undeploy(id).onComplete(done -> releasing.remove(address)));
+          vertx.eventBus().publish(Addresses.PLACEMENT_CHANGED, address);
+          if (id == null) {
+            return Future.<Void>succeededFuture();
           }
+          // Whatever happened to the claim, the old instance goes away after the grace period.
+          return vertx.timer(HAND_OVER_GRACE_MS, TimeUnit.MILLISECONDS)
+              .compose(t -> vertx.undeploy(id))
+              .otherwiseEmpty()
+              .andThen(done -> releasing.remove(address));
+        })
+        .andThen(done -> {
+          releases.remove(address);
+          checkReleased();
         });
-  }
-
-  /** Takes one member out of service on this node without handing it over (operators and tests). */
-  public Future<Void> undeployMember(String address) {
-    Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
-      disabled.add(address);
-      String id = deployments.remove(address);
-      (id == null ? Future.<Void>succeededFuture() : vertx.undeploy(id)).onComplete(done);
-    });
-    return done.future();
   }
 }

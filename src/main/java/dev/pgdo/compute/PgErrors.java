@@ -3,18 +3,56 @@ package dev.pgdo.compute;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.VertxException;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import org.slf4j.LoggerFactory;
 
-/** Translates PostgreSQL and client failures into API.md's error codes. Stateless. */
+import java.io.IOException;
+
+/**
+ * Translates PostgreSQL and client failures into API.md's error codes. Stateless.
+ *
+ * <p>Failures are told apart by SQLSTATE ({@link PgException#getSqlState()}) and by exception
+ * type. The one exception: vertx-sql-client reports its own refusals of a statement's
+ * parameters, and a command failed because the connection had already closed, as a bare
+ * {@link VertxException} with nothing but the text; those are recognised by the fixed part of the
+ * library's message template (quoted below with the class that writes it), never by loose words.
+ */
 final class PgErrors {
+
+  /** SQLSTATE class 08: connection exception. */
+  private static final String CONNECTION_EXCEPTION_CLASS = "08";
+  /** SQLSTATE 57P01..57P05: the server shut down, crashed or ended the session (class 57, operator intervention). */
+  private static final String SERVER_GONE_PREFIX = "57P";
+  private static final String QUERY_CANCELED = "57014";
+  private static final String INVALID_CATALOG_NAME = "3D000";
+  private static final String INVALID_AUTHORIZATION = "28000";
+  private static final String INVALID_PASSWORD = "28P01";
+  private static final String TOO_MANY_CONNECTIONS = "53300";
+  private static final String CONFIGURATION_LIMIT_EXCEEDED = "53400";
+  private static final String INVALID_SQL_STATEMENT_NAME = "26000";
+
+  /** {@code ErrorMessageFactory.buildWhenArgumentsTypeNotMatched}: a value the inferred type cannot take. */
+  private static final String CLIENT_TYPE_MISMATCH = "can not be coerced to the expected class";
+  /** {@code ErrorMessageFactory.buildWhenArgumentsLengthNotMatched}: the wrong number of parameters. */
+  private static final String CLIENT_PARAMETER_COUNT = "The number of parameters to execute should be consistent";
+  /** {@code SocketConnectionBase}: commands queued on a connection that closed meanwhile. */
+  private static final String CLIENT_PENDING_ON_CLOSED = "Pending requests failed to be sent due to connection has been closed";
+  /** {@code SocketConnectionBase}: a command sent on a connection that is no longer connected. */
+  private static final String CLIENT_NOT_ACTIVE = "Connection is not active now";
 
   private PgErrors() {
   }
 
   /** The client refused a value for the type PostgreSQL inferred: the statement never ran. */
   static boolean isParameterTypeMismatch(Throwable t) {
-    return !(t instanceof PgException) && t.getMessage() != null && t.getMessage().contains("can not be coerced");
+    return isClientMessage(t, CLIENT_TYPE_MISMATCH);
+  }
+
+  /** The client refused the number of parameters against the prepared statement: it never ran. */
+  static boolean isParameterCountMismatch(Throwable t) {
+    return isClientMessage(t, CLIENT_PARAMETER_COUNT);
   }
 
   /**
@@ -26,12 +64,11 @@ final class PgErrors {
     for (Throwable cause = t; cause != null; cause = cause.getCause()) {
       if (cause instanceof PgException pg) {
         String state = pg.getSqlState();
-        if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+        if (state != null && (state.startsWith(CONNECTION_EXCEPTION_CLASS) || state.startsWith(SERVER_GONE_PREFIX))) {
           return true;
         }
-      } else if (cause instanceof java.io.IOException
-          || cause.getClass().getSimpleName().contains("Closed")
-          || (cause.getMessage() != null && cause.getMessage().contains("closed"))) {
+      } else if (cause instanceof ClosedConnectionException || cause instanceof IOException
+          || isClientMessage(cause, CLIENT_PENDING_ON_CLOSED) || isClientMessage(cause, CLIENT_NOT_ACTIVE)) {
         return true;
       }
       if (cause.getCause() == cause) {
@@ -46,7 +83,12 @@ final class PgErrors {
    * inside a function): the tenant's connections must be replaced.
    */
   static boolean isStatementCacheBroken(Throwable t) {
-    return t instanceof PgException pg && "26000".equals(pg.getSqlState());
+    return t instanceof PgException pg && INVALID_SQL_STATEMENT_NAME.equals(pg.getSqlState());
+  }
+
+  private static boolean isClientMessage(Throwable t, String template) {
+    return t instanceof VertxException && !(t instanceof PgException)
+        && t.getMessage() != null && t.getMessage().contains(template);
   }
 
   static PgdoException translate(Throwable t) {
@@ -56,16 +98,16 @@ final class PgErrors {
     if (t instanceof PgException pg) {
       String state = pg.getSqlState() == null ? "" : pg.getSqlState();
       switch (state) {
-        case "57014":
+        case QUERY_CANCELED:
           return new PgdoException(ErrorCode.QUERY_TIMEOUT, "the statement ran past its timeout and was cancelled");
-        case "3D000", "28000":
+        case INVALID_CATALOG_NAME, INVALID_AUTHORIZATION:
           // the tenant's database or role is gone (deleted meanwhile): as for an unknown tenant
           return new PgdoException(ErrorCode.UNAUTHORIZED, "missing or invalid tenant token");
-        case "28P01":
+        case INVALID_PASSWORD:
           // nodes that disagree on tenantSecret derive different role passwords: an operator's problem
           LoggerFactory.getLogger(PgErrors.class).error("tenant role password rejected: is tenantSecret the same on every node?");
           return new PgdoException(ErrorCode.NO_COMPUTE, "the compute instance cannot log in to the tenant's database");
-        case "53300", "53400":
+        case TOO_MANY_CONNECTIONS, CONFIGURATION_LIMIT_EXCEEDED:
           return new PgdoException(ErrorCode.NO_COMPUTE, "PostgreSQL has no connection slot free");
         default:
           if (isConnectionFailure(t)) {
@@ -81,8 +123,7 @@ final class PgErrors {
       return new PgdoException(ErrorCode.INVALID_REQUEST, "a parameter does not fit the type PostgreSQL expects for it: "
           + t.getMessage() + " (cast it in the SQL, e.g. $1::text::interval)");
     }
-    if (t.getMessage() != null && t.getMessage().contains("parameters")) {
-      // e.g. the client's check of the parameter count against the prepared statement
+    if (isParameterCountMismatch(t)) {
       return new PgdoException(ErrorCode.INVALID_REQUEST, t.getMessage());
     }
     return new PgdoException(ErrorCode.INTERNAL_ERROR, "the query failed unexpectedly");

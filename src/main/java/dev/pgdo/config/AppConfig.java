@@ -1,6 +1,7 @@
 package dev.pgdo.config;
 
 import dev.pgdo.routing.Topology;
+import dev.pgdo.routing.TopologyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -81,7 +82,7 @@ public record AppConfig(
   }
 
   static AppConfig from(JsonObject json) {
-    Topology topology = Topology.from(json);
+    Topology topology = topology(json);
     String nodeRegion = string(json, "node.region");
     if (!topology.regions().containsKey(nodeRegion)) {
       throw new ConfigException("node.region", "unknown region '" + nodeRegion + "'");
@@ -162,6 +163,14 @@ public record AppConfig(
         intIn(json, "cluster.port", 1, 65535), list, intIn(json, "cluster.busPort", 0, 65535),
         intIn(json, "cluster.heartbeatSeconds", 1, 60), intIn(json, "cluster.maxNoHeartbeatSeconds", 2, 600),
         longIn(json, "cluster.joinTimeoutMs", 1_000, 600_000), bool(json, "cluster.requirePeers"));
+  }
+
+  private static Topology topology(JsonObject json) {
+    try {
+      return Topology.from(json);
+    } catch (TopologyException e) {
+      throw new ConfigException(e.key(), e.problem());
+    }
   }
 
   private static List<String> hostedRegions(JsonObject json, Topology topology) {

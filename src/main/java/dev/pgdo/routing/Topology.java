@@ -1,6 +1,5 @@
 package dev.pgdo.routing;
 
-import dev.pgdo.config.ConfigException;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Collections;
@@ -40,65 +39,65 @@ public final class Topology {
 
   public static Topology from(JsonObject config) {
     if (!(config.getValue("regions") instanceof JsonObject regionsJson) || regionsJson.isEmpty()) {
-      throw new ConfigException("regions", "at least one region is required");
+      throw new TopologyException("regions", "at least one region is required");
     }
     Map<String, Region> regions = new LinkedHashMap<>();
     for (String id : regionsJson.fieldNames()) {
       if (!REGION_ID.matcher(id).matches()) {
-        throw new ConfigException("regions." + id, "region ids are lower-case letters only");
+        throw new TopologyException("regions." + id, "region ids are lower-case letters only");
       }
       if (!(regionsJson.getValue(id) instanceof JsonObject r)) {
-        throw new ConfigException("regions." + id, "expected an object such as {\"poolSize\": 3}");
+        throw new TopologyException("regions." + id, "expected an object such as {\"poolSize\": 3}");
       }
       Object size = r.getValue("poolSize", 0);
       if (!(size instanceof Number number) || number.doubleValue() != number.intValue()) {
-        throw new ConfigException("regions." + id + ".poolSize", "expected an integer");
+        throw new TopologyException("regions." + id + ".poolSize", "expected an integer");
       }
       int poolSize = number.intValue();
       if (poolSize < 0 || poolSize > 64) {
-        throw new ConfigException("regions." + id + ".poolSize", "must be between 0 and 64");
+        throw new TopologyException("regions." + id + ".poolSize", "must be between 0 and 64");
       }
       if (r.getValue("servedBy") != null && !(r.getValue("servedBy") instanceof String)) {
-        throw new ConfigException("regions." + id + ".servedBy", "expected a region id");
+        throw new TopologyException("regions." + id + ".servedBy", "expected a region id");
       }
       String servedBy = r.getString("servedBy");
       if (poolSize == 0 && servedBy == null) {
-        throw new ConfigException("regions." + id, "a region without a pool needs 'servedBy'");
+        throw new TopologyException("regions." + id, "a region without a pool needs 'servedBy'");
       }
       Object fallbacks = r.getValue("fallbacks", new io.vertx.core.json.JsonArray());
       if (!(fallbacks instanceof io.vertx.core.json.JsonArray list)) {
-        throw new ConfigException("regions." + id + ".fallbacks", "expected an array of region ids");
+        throw new TopologyException("regions." + id + ".fallbacks", "expected an array of region ids");
       }
       regions.put(id, new Region(id, poolSize, poolSize > 0 ? null : servedBy,
           list.stream().map(String::valueOf).toList()));
     }
     Map<String, String> colos = new LinkedHashMap<>();
     if (!(config.getValue("colos", new JsonObject()) instanceof JsonObject colosJson)) {
-      throw new ConfigException("colos", "expected an object of colo → region");
+      throw new TopologyException("colos", "expected an object of colo → region");
     }
     for (String colo : colosJson.fieldNames()) {
       if (!(colosJson.getValue(colo) instanceof String region)) {
-        throw new ConfigException("colos." + colo, "expected a region id");
+        throw new TopologyException("colos." + colo, "expected a region id");
       }
       if (!ColoDetector.isColo(colo)) {
-        throw new ConfigException("colos." + colo, "colo codes are three letters");
+        throw new TopologyException("colos." + colo, "colo codes are three letters");
       }
       if (!regions.containsKey(region)) {
-        throw new ConfigException("colos." + colo, "unknown region '" + region + "'");
+        throw new TopologyException("colos." + colo, "unknown region '" + region + "'");
       }
       colos.put(colo.toUpperCase(Locale.ROOT), region);
     }
     Object defaultValue = config.getValue("defaultRegion");
     String defaultRegion = defaultValue instanceof String s ? s : null;
     if (!regions.containsKey(defaultRegion)) {
-      throw new ConfigException("defaultRegion", "unknown region '" + defaultRegion + "'");
+      throw new TopologyException("defaultRegion", "unknown region '" + defaultRegion + "'");
     }
     Topology topology = new Topology(defaultRegion, regions, colos);
     for (Region region : regions.values()) {
       topology.poolRegion(region.id()); // fails on a missing or cyclic servedBy
       for (String fallback : region.fallbacks()) {
         if (!regions.containsKey(fallback)) {
-          throw new ConfigException("regions." + region.id() + ".fallbacks", "unknown region '" + fallback + "'");
+          throw new TopologyException("regions." + region.id() + ".fallbacks", "unknown region '" + fallback + "'");
         }
       }
     }
@@ -132,14 +131,14 @@ public final class Topology {
     for (int hops = 0; hops <= regions.size(); hops++) {
       Region r = regions.get(current);
       if (r == null) {
-        throw new ConfigException("regions." + region + ".servedBy", "unknown region '" + current + "'");
+        throw new TopologyException("regions." + region + ".servedBy", "unknown region '" + current + "'");
       }
       if (r.poolSize() > 0) {
         return current;
       }
       current = r.servedBy();
     }
-    throw new ConfigException("regions." + region + ".servedBy", "servedBy forms a cycle");
+    throw new TopologyException("regions." + region + ".servedBy", "servedBy forms a cycle");
   }
 
   public int poolSize(String region) {

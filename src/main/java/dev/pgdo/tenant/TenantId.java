@@ -1,28 +1,20 @@
 package dev.pgdo.tenant;
 
-import dev.pgdo.bus.ErrorCode;
-import dev.pgdo.bus.PgdoException;
-
-import java.util.regex.Pattern;
-
-/** Tenant id rules of API.md: {@code ^[a-z0-9][a-z0-9_-]{0,62}$}. */
+/**
+ * Moved to {@link dev.pgdo.bus.TenantId} (the bus contract must not depend on {@code tenant/});
+ * this delegate keeps the callers of open branches compiling until they are merged.
+ */
+@Deprecated(forRemoval = true)
 public final class TenantId {
-
-  private static final Pattern PATTERN = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
 
   private TenantId() {
   }
 
   public static boolean isValid(String tenant) {
-    return tenant != null && PATTERN.matcher(tenant).matches();
+    return dev.pgdo.bus.TenantId.isValid(tenant);
   }
 
-  /** @throws PgdoException {@code invalid_tenant} when the id breaks the pattern */
   public static String require(String tenant) {
-    if (!isValid(tenant)) {
-      throw new PgdoException(ErrorCode.INVALID_TENANT,
-          "tenant ids match ^[a-z0-9][a-z0-9_-]{0,62}$");
-    }
-    return tenant;
+    return dev.pgdo.bus.TenantId.require(tenant);
   }
 }

@@ -1,6 +1,5 @@
 package dev.pgdo.routing;
 
-import dev.pgdo.config.ConfigException;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -143,7 +142,7 @@ class TopologyTest {
         .put("afr", new JsonObject().put("poolSize", 0).put("servedBy", "me"))
         .put("me", new JsonObject().put("poolSize", 0).put("servedBy", "afr"));
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("servedBy")
         .hasMessageContaining("cycle");
   }
@@ -154,7 +153,7 @@ class TopologyTest {
     JsonObject config = minimal();
     config.getJsonObject("regions").put("me", new JsonObject().put("poolSize", 0).put("servedBy", "me"));
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("regions.me.servedBy");
   }
 
@@ -164,7 +163,7 @@ class TopologyTest {
     JsonObject config = minimal();
     config.getJsonObject("regions").put("me", new JsonObject().put("poolSize", 0).put("servedBy", "mars"));
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("regions.me.servedBy");
   }
 
@@ -174,7 +173,7 @@ class TopologyTest {
     JsonObject config = minimal();
     config.getJsonObject("colos").put("LHR", "mars");
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("colos.LHR");
   }
 
@@ -184,7 +183,7 @@ class TopologyTest {
     JsonObject config = minimal();
     config.getJsonObject("colos").put("LHRX", "enam");
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("colos.LHRX");
   }
 
@@ -193,7 +192,7 @@ class TopologyTest {
   void unknownDefault() {
     JsonObject config = minimal().put("defaultRegion", "mars");
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("defaultRegion");
   }
 
@@ -203,7 +202,7 @@ class TopologyTest {
     JsonObject config = minimal();
     config.remove("defaultRegion");
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("defaultRegion");
   }
 
@@ -213,7 +212,7 @@ class TopologyTest {
     JsonObject config = minimal();
     config.getJsonObject("regions").put("afr", new JsonObject().put("poolSize", 0));
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("regions.afr");
   }
 
@@ -223,7 +222,7 @@ class TopologyTest {
     JsonObject config = minimal();
     config.getJsonObject("regions").put("weur", new JsonObject().put("poolSize", -1));
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("regions.weur.poolSize");
   }
 
@@ -232,7 +231,7 @@ class TopologyTest {
   void noRegions() {
     JsonObject config = minimal().put("regions", new JsonObject());
     assertThatThrownBy(() -> Topology.from(config))
-        .isInstanceOf(ConfigException.class)
+        .isInstanceOf(TopologyException.class)
         .hasMessageContaining("regions");
   }
 }

@@ -1,0 +1,89 @@
+package dev.pgdo.compute;
+
+import dev.pgdo.db.SqlQueries;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One member's keep-warm rounds: pings every idle connection (a dead one is replaced) and tops
+ * each tenant up to {@code compute.warmConnectionsPerTenant}, so that user queries do not pay
+ * for connection set-up or meet a dead connection. Not thread-safe: the member's event loop.
+ */
+final class KeepWarm {
+
+  private static final Logger log = LoggerFactory.getLogger(KeepWarm.class);
+
+  private final String address;
+  private final TenantPools pools;
+  private final MemberStats stats;
+  private final RecentTenants recent;
+  private final int warmConnectionsPerTenant;
+  private boolean running;
+  private int lastRoundOk;
+
+  KeepWarm(String address, TenantPools pools, MemberStats stats, RecentTenants recent, int warmConnectionsPerTenant) {
+    this.address = address;
+    this.pools = pools;
+    this.stats = stats;
+    this.recent = recent;
+    this.warmConnectionsPerTenant = warmConnectionsPerTenant;
+  }
+
+  /** Pings that succeeded in the last finished round. */
+  int lastRoundOk() {
+    return lastRoundOk;
+  }
+
+  /** One round; overlapping rounds are skipped so a slow database cannot pile them up. Never fails. */
+  Future<Void> round() {
+    if (running) {
+      return Future.succeededFuture();
+    }
+    running = true;
+    pools.cleanUp();
+    List<Future<Boolean>> pings = new ArrayList<>();
+    for (TenantPool pool : pools.all()) {
+      int idle = pool.connections() - pool.inFlight();
+      int toOpen = warmConnectionsPerTenant - pool.connections();
+      for (int i = 0; i < Math.max(idle, toOpen); i++) {
+        pings.add(ping(pool));
+      }
+    }
+    return Future.join(pings).eventually(() -> {
+      int ok = (int) pings.stream().filter(f -> Boolean.TRUE.equals(f.result())).count();
+      lastRoundOk = ok;
+      stats.recordKeepWarm(ok, pings.size() - ok);
+      recordPools();
+      running = false;
+      return recent.share();
+    }).transform(done -> Future.succeededFuture());
+  }
+
+  /** Publishes the member's connection and warm-tenant counts. */
+  void recordPools() {
+    int connections = 0;
+    int warmTenants = 0;
+    for (TenantPool pool : pools.all()) {
+      connections += pool.connections();
+      warmTenants += pool.connections() > 0 ? 1 : 0;
+    }
+    stats.recordPools(connections, warmTenants);
+  }
+
+  /** Pings one connection; a dead one is dropped by the pool, so one retry opens its replacement. */
+  private Future<Boolean> ping(TenantPool pool) {
+    return pool.withConnectionNow(conn -> conn.query(SqlQueries.PING).execute())
+        .recover(err -> PgErrors.isConnectionFailure(err)
+            ? pool.withConnectionNow(conn -> conn.query(SqlQueries.PING).execute())
+            : Future.failedFuture(err))
+        .map(rows -> true)
+        .otherwise(err -> {
+          log.debug("{}: keep-warm ping for tenant {} failed: {}", address, pool.tenant(), err.getMessage());
+          return false;
+        });
+  }
+}
