@@ -65,8 +65,8 @@ final class NeonDialect implements QueryDialect {
         .addOrigin("*")
         .allowedMethods(Set.of(HttpMethod.POST, HttpMethod.OPTIONS))
         .allowedHeaders(Set.of(CONNECTION_STRING, RAW_TEXT_OUTPUT, ARRAY_MODE, ISOLATION_LEVEL, READ_ONLY,
-            DEFERRABLE, "Authorization", "Content-Type", "Idempotency-Key", "X-Colo"))
-        .exposedHeaders(Set.of("X-Pgdo-Member", "X-Pgdo-Region", "X-Pgdo-Warm", "Server-Timing"))
+            DEFERRABLE, "Authorization", "Content-Type", "Idempotency-Key", "X-Colo", "X-Request-Id"))
+        .exposedHeaders(Set.of("X-Pgdo-Member", "X-Pgdo-Region", "X-Pgdo-Warm", "Server-Timing", "X-Request-Id"))
         .maxAgeSeconds(86_400);
   }
 
