@@ -161,6 +161,10 @@ start_bg() { # start_bg <name> <command...>: starts it with its log in $WORK/<na
 wrk_target() {
   local row=$1 label=$2 url=$3 pid=$4 colo=${5:-} token=${6:-} before pgbefore line
   export BENCH_SQL=$SQL BENCH_ROWS=$ROWS BENCH_COLO=$colo BENCH_TOKEN=$token
+  local probe=(-sf -o /dev/null -H 'Content-Type: application/json' -d "{\"sql\": \"$SQL\", \"params\": [1]}")
+  [[ -n $token ]] && probe+=(-H "Authorization: Bearer $token")
+  [[ -n $colo ]] && probe+=(-H "X-Colo: $colo")
+  for _ in $(seq 1 300); do curl "${probe[@]}" "$url" && break; sleep 0.1; done  # one answer before the clock runs
   wrk -t2 -c$CONCURRENCY -d"${WARMUP}s" -s scripts/bench-wrk.lua "$url" >/dev/null
   before=$(proc_ticks "$pid"); pgbefore=$(pg_ticks)
   line=$(wrk -t2 -c$CONCURRENCY -d"${DURATION}s" -s scripts/bench-wrk.lua "$url" | grep '^BENCH-JSON ' | cut -d' ' -f2-)
