@@ -12,16 +12,17 @@ final class BenchStats {
     return new Histogram(1, 60_000_000L, 3);
   }
 
-  static double ms(Histogram micros, double percentile) {
-    return micros.getTotalCount() == 0 ? Double.NaN : Math.round(micros.getValueAtPercentile(percentile)) / 1000.0;
+  /** A percentile in milliseconds; null (JSON null) when nothing was recorded. */
+  static Double ms(Histogram micros, double percentile) {
+    return micros.getTotalCount() == 0 ? null : Math.round(micros.getValueAtPercentile(percentile)) / 1000.0;
   }
 
   /** {@code requests}, {@code p50Ms}, {@code p99Ms} (and p90, max) of a histogram, under the given field prefix. */
   static JsonObject latency(JsonObject into, String prefix, Histogram micros) {
     return into.put(prefix + "Count", micros.getTotalCount())
         .put(prefix + "P50Ms", ms(micros, 50)).put(prefix + "P90Ms", ms(micros, 90))
-        .put(prefix + "P99Ms", ms(micros, 99)).put(prefix + "MaxMs", micros.getTotalCount() == 0 ? Double.NaN
-            : micros.getMaxValue() / 1000.0);
+        .put(prefix + "P99Ms", ms(micros, 99)).put(prefix + "MaxMs", micros.getTotalCount() == 0 ? null
+            : Double.valueOf(micros.getMaxValue() / 1000.0));
   }
 
   /** The row shape every throughput target writes: target, label, reqPerSec, p50Ms, p99Ms. */

@@ -115,7 +115,7 @@ public class BenchZipf {
     System.out.println(row.encode());
   }
 
-  private static double rate(double part, double whole) {
-    return whole == 0 ? Double.NaN : Math.round(part / whole * 10_000) / 10_000.0;
+  private static Double rate(double part, double whole) {
+    return whole == 0 ? null : Math.round(part / whole * 10_000) / 10_000.0;
   }
 }
