@@ -43,6 +43,10 @@ public final class PgTargets {
         .setPreparedStatementCacheMaxSize(128)
         .setPreparedStatementCacheSqlLimit(STATEMENT_CACHE_SQL_LIMIT) // compute narrows this to texts without literals
         .setReconnectAttempts(0)
+        // One command on the wire at a time: the wire tap attributes each RowDescription,
+        // CommandComplete and ReadyForQuery to the command in flight, and a statement queued
+        // behind a pipelined one (the session reset) must not take over its description.
+        .setPipeliningLimit(1)
         .addProperty("statement_timeout", Integer.toString(statementTimeoutMs))
         .addProperty("idle_in_transaction_session_timeout", Integer.toString(statementTimeoutMs));
   }
