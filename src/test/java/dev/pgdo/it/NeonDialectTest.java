@@ -220,7 +220,7 @@ class NeonDialectTest {
       "queries not an array     | {\"queries\": {}}                             | 'queries' must be an array",
       "queries item not object  | {\"queries\": [1]}                            | queries[0] must be an object",
       "both query and queries   | {\"query\": \"SELECT 1\", \"queries\": []}    | not both",
-      "transaction control      | {\"query\": \"COMMIT\"}                       | COMMIT is not accepted",
+      "transaction control      | {\"query\": \"COMMIT\"}                       | transaction control (BEGIN, COMMIT",
   })
   void badBody(String name, String body, String expected) {
     assertThat(neonError(sql(body, Map.of()), 400).getString("message")).contains(expected);
