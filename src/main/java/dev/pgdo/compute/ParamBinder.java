@@ -38,8 +38,10 @@ final class ParamBinder {
     Tuple tuple = Tuple.tuple(new java.util.ArrayList<>(params.size()));
     for (int i = 0; i < params.size(); i++) {
       Object value = params.getValue(i);
-      boolean json = types != null && i < types.size() && types.get(i).startsWith("json");
-      tuple.addValue(value instanceof JsonArray array && !json ? arrayLiteral(array) : text(value));
+      String type = types != null && i < types.size() ? types.get(i) : "";
+      boolean json = type.startsWith("json");
+      char delimiter = type.equals("_box") ? ';' : ','; // box's elements hold commas
+      tuple.addValue(value instanceof JsonArray array && !json ? arrayLiteral(array, delimiter) : text(value));
     }
     return tuple;
   }
@@ -63,17 +65,17 @@ final class ParamBinder {
   }
 
   /** {@code ["a", null, ["b"]]} → {@code {"a",NULL,{"b"}}}: every string quoted, so no content is special. */
-  static String arrayLiteral(JsonArray array) {
+  static String arrayLiteral(JsonArray array, char delimiter) {
     StringBuilder out = new StringBuilder().append('{');
     for (int i = 0; i < array.size(); i++) {
       if (i > 0) {
-        out.append(',');
+        out.append(delimiter);
       }
       Object element = array.getValue(i);
       if (element == null) {
         out.append("NULL");
       } else if (element instanceof JsonArray nested) {
-        out.append(arrayLiteral(nested));
+        out.append(arrayLiteral(nested, delimiter));
       } else {
         String text = text(element);
         out.append('"');

@@ -52,43 +52,27 @@ final class ValueEncoder {
   // ------------------------------------------------------------------ date and time
 
   /**
-   * PostgreSQL's ISO output ({@code 2024-01-02 03:04:05.5+05:30}, {@code 0044-03-15 BC})
-   * as ISO-8601: {@code T} between date and time, a zero offset as {@code Z}, an hour-only
-   * offset with {@code :00}, a BC year as the astronomical year ({@code 1 BC} = {@code 0000},
-   * {@code 44 BC} = {@code -0043}); {@code infinity}/{@code -infinity} as they are.
+   * PostgreSQL's ISO output ({@code 2024-01-02 03:04:05.5+05:30}) as ISO-8601: {@code T}
+   * between date and time, a zero offset as {@code Z}, an hour-only offset with {@code :00}.
+   * {@code infinity}/{@code -infinity} stay as they are, and so does a BC suffix
+   * ({@code 0044-03-15T12:00:00Z BC}): ISO-8601 has no era, and PostgreSQL cannot read its
+   * astronomical years ({@code -0043}) back, while it reads this form as a parameter.
    */
   static String isoDateTime(String text, boolean withOffset) {
     int length = text.length();
-    if (length < 10 || text.charAt(0) == 'i' || text.charAt(0) == '-') {
-      return text; // infinity, -infinity
+    if (length < 11 || text.charAt(0) == 'i' || text.charAt(0) == '-') {
+      return text; // a date only, infinity, -infinity
     }
     boolean bc = text.endsWith(" BC");
-    if (bc) {
-      length -= 3;
+    int end = bc ? length - 3 : length;
+    int dateEnd = text.indexOf('-') + 6; // years may have more than four digits
+    if (dateEnd >= end) {
+      return text; // a BC date
     }
-    int yearEnd = text.indexOf('-');
-    StringBuilder out = new StringBuilder(length + 4);
-    if (bc) {
-      int year = Integer.parseInt(text, 0, yearEnd, 10) - 1;
-      if (year > 0) {
-        out.append('-');
-      }
-      String digits = Integer.toString(year);
-      for (int pad = digits.length(); pad < 4; pad++) {
-        out.append('0');
-      }
-      out.append(digits);
-    } else {
-      out.append(text, 0, yearEnd);
-    }
-    int dateEnd = yearEnd + 6;
-    out.append(text, yearEnd, Math.min(dateEnd, length));
-    if (length > dateEnd) {
-      out.append('T');
-      String time = text.substring(dateEnd + 1, length);
-      out.append(withOffset ? isoOffset(time, 0) : time);
-    }
-    return out.toString();
+    String time = text.substring(dateEnd + 1, end);
+    StringBuilder out = new StringBuilder(length + 4)
+        .append(text, 0, dateEnd).append('T').append(withOffset ? isoOffset(time, 0) : time);
+    return bc ? out.append(" BC").toString() : out.toString();
   }
 
   /** {@code hh:mm:ss[.f]±hh[:mm[:ss]]}: {@code +00} as {@code Z}, {@code ±hh} as {@code ±hh:00}. */
