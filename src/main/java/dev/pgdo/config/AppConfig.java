@@ -47,7 +47,16 @@ public record AppConfig(
                         int heartbeatSeconds, int maxNoHeartbeatSeconds, long joinTimeoutMs, boolean requirePeers) {
   }
 
-  public record Http(String host, int port, int instances) {
+  /**
+   * @param headerTimeoutMs       a request's headers must be complete this long after the connection
+   *                              opened or after the request's first byte, else the connection is closed
+   * @param idleTimeoutMs         a connection with no byte in either direction this long is closed
+   * @param maxConnections        open HTTP connections per node; one more is answered 503 and closed
+   * @param authFailuresPerMinute failed tenant authentications per client address and per tenant id
+   *                              per minute before further failures answer 429
+   */
+  public record Http(String host, int port, int instances, long headerTimeoutMs, long idleTimeoutMs,
+                     int maxConnections, int authFailuresPerMinute) {
   }
 
   /** {@code url} is null when the node runs its own embedded PostgreSQL. */
@@ -92,7 +101,9 @@ public record AppConfig(
       nodeId = "node-" + java.util.UUID.randomUUID().toString().substring(0, 8);
     }
     Http http = new Http(string(json, "http.host"), intIn(json, "http.port", 0, 65535),
-        intIn(json, "http.instances", 1, 64));
+        intIn(json, "http.instances", 1, 64), longIn(json, "http.headerTimeoutMs", 100, 600_000),
+        longIn(json, "http.idleTimeoutMs", 100, 86_400_000L), intIn(json, "http.maxConnections", 1, 1_000_000),
+        intIn(json, "http.authFailuresPerMinute", 1, 1_000_000));
     Database database = new Database(optionalString(json, "database.url"), string(json, "database.metadataDb"),
         intIn(json, "database.embeddedPort", 0, 65535), intIn(json, "database.adminPoolSize", 1, 64));
     Compute compute = new Compute(
@@ -112,6 +123,11 @@ public record AppConfig(
         intIn(json, "limits.maxResultRows", 1, Integer.MAX_VALUE),
         longIn(json, "limits.maxResultBytes", 1, Long.MAX_VALUE),
         intIn(json, "limits.tenantConcurrency", 1, 100_000));
+    if (http.idleTimeoutMs() <= limits.statementTimeoutMs()) {
+      // no byte flows while a statement runs: the idle timeout would cut a running query's connection
+      throw new ConfigException("http.idleTimeoutMs", "must exceed limits.statementTimeoutMs ("
+          + limits.statementTimeoutMs() + ")");
+    }
     Cluster cluster = cluster(json);
     if (cluster.enabled() && database.embedded()) {
       throw new ConfigException("database.url", "clustered nodes share one PostgreSQL: set it (PGDO_DATABASE_URL)");

@@ -83,7 +83,9 @@ final class ErrorResponses {
         .setStatusCode(400)
         .putHeader("Content-Type", "application/json")
         .putHeader("Connection", "close")
-        .end(new PgdoException(ErrorCode.INVALID_REQUEST, why).toJson().toBuffer());
+        .end(new PgdoException(ErrorCode.INVALID_REQUEST, why).toJson().toBuffer())
+        // the header alone does not end a keep-alive connection; what follows the request is not trusted
+        .onComplete(done -> request.connection().close());
   }
 
   static void sendJson(RoutingContext ctx, int status, JsonObject body) {

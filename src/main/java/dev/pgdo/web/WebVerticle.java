@@ -68,18 +68,23 @@ public final class WebVerticle extends VerticleBase {
       router.errorHandler(status, ctx -> ErrorResponses.handle(ctx, metrics));
     }
 
-    return Future.all(tenantChanges, gateway.ready()).compose(v -> vertx.createHttpServer()
+    ConnectionGuard guard = new ConnectionGuard(vertx, config.http());
+    return Future.all(tenantChanges, gateway.ready()).compose(v -> vertx.createHttpServer(guard.options())
+        .connectionHandler(guard::onConnection)
         .requestHandler(request -> {
+          if (!guard.admit(request)) {
+            return;
+          }
           if (!decodable(request.path())) {
-            ErrorResponses.reject(request, "malformed %-escape in the request path");
+            guard.reject(request, "malformed %-escape in the request path");
           } else if (!decodable(request.query())) {
-            ErrorResponses.reject(request, "malformed %-escape in the query string");
+            guard.reject(request, "malformed %-escape in the query string");
           } else {
             router.handle(request);
           }
         })
-        .invalidRequestHandler(WebVerticle::onUndecodableRequest)
-        .listen(config.http().port(), config.http().host()));
+        .invalidRequestHandler(request -> onUndecodableRequest(guard, request))
+        .listen());
   }
 
   @Override
@@ -104,11 +109,12 @@ public final class WebVerticle extends VerticleBase {
     }
   }
 
-  /** Requests Netty could not decode (request line or headers too long, bad syntax): a JSON 400. */
-  private static void onUndecodableRequest(HttpServerRequest request) {
+  /** Requests Netty could not decode (request line or headers too long, bad syntax, ambiguous framing): a JSON 400, then close. */
+  private static void onUndecodableRequest(ConnectionGuard guard, HttpServerRequest request) {
     Throwable cause = request.decoderResult().cause();
-    ErrorResponses.reject(request, cause instanceof TooLongHttpLineException ? "the request line is too long"
+    guard.reject(request, cause instanceof TooLongHttpLineException ? "the request line is too long"
         : cause instanceof TooLongHttpHeaderException ? "the request headers are too large"
+        : cause instanceof GuardedRequestDecoder.AmbiguousFramingException ? cause.getMessage()
         : "the request could not be decoded");
   }
 }
