@@ -67,6 +67,8 @@ public final class Placement extends VerticleBase {
   private final Set<String> disabled = new HashSet<>();
 
   private AsyncMap<String, String> claims;
+  /** {@code Addresses.PLACING_NODES_MAP}: the nodes that may be given members. */
+  private AsyncMap<String, String> placingNodes;
   private Future<Void> roundInProgress;
   /** The round asked for while one was running; it runs once that one ends. */
   private Promise<Void> nextRound;
@@ -99,9 +101,16 @@ public final class Placement extends VerticleBase {
       round();
     }).completion();
     return Future.all(changed, leavingNodes)
+        .compose(v -> vertx.sharedData().<String, String>getAsyncMap(Addresses.PLACING_NODES_MAP))
+        .compose(map -> {
+          placingNodes = map;
+          return map.put(view.self().id(), view.self().name());
+        })
         .compose(v -> vertx.sharedData().<String, String>getAsyncMap(Addresses.PLACEMENT_MAP))
         .compose(map -> {
           claims = map;
+          // the others may now hand this node its members: tell them to look
+          vertx.eventBus().publish(Addresses.PLACEMENT_CHANGED, view.self().id());
           return round();
         });
   }
@@ -116,6 +125,7 @@ public final class Placement extends VerticleBase {
     context.runOnContext(v -> {
       leaving = true;
       view.markLeaving(view.self().id());
+      placingNodes.remove(view.self().id());
       vertx.eventBus().publish(Addresses.NODE_LEAVING, view.self().id());
       allReleased = Promise.promise();
       round();
@@ -156,7 +166,8 @@ public final class Placement extends VerticleBase {
       return nextRound.future();
     }
     Future<Void> round = refreshLiveNodes()
-        .compose(membership -> claims.entries().compose(current -> apply(membership, current)))
+        .compose(membership -> placingNodes.keys().compose(placing -> claims.entries()
+            .compose(current -> apply(membership, placing, current))))
         .onFailure(err -> log.warn("placement round failed: {}", err.getMessage()))
         .otherwiseEmpty();
     roundInProgress = round;
@@ -211,12 +222,27 @@ public final class Placement extends VerticleBase {
     }
   }
 
-  /** @param membership the Vert.x node ids in the cluster's membership list at the start of this round */
-  private Future<Void> apply(Set<String> membership, Map<String, String> current) {
+  /**
+   * @param membership the Vert.x node ids in the cluster's membership list at the start of this round
+   * @param placing    the nodes whose placement verticle runs ({@code Addresses.PLACING_NODES_MAP})
+   */
+  private Future<Void> apply(Set<String> membership, Set<String> placing, Map<String, String> current) {
+    String self = view.self().id();
+    for (String node : placing) {
+      if (!membership.contains(node)) {
+        placingNodes.remove(node); // a node that died; any node may clean up after it
+      }
+    }
+    if (!leaving && !placing.contains(self)) {
+      placingNodes.put(self, view.self().name()); // removed by a node whose membership list lagged
+    }
+    List<ClusterView.NodeInfo> hosts = view.live().values().stream()
+        .filter(n -> n.id().equals(self) || placing.contains(n.id()))
+        .toList();
     PlacementPlan.Local local = new PlacementPlan.Local(Set.copyOf(deployments.keySet()), Set.copyOf(releasing.keySet()),
         Set.copyOf(handingOver), Set.copyOf(disabled), leaving);
-    List<PlacementPlan.Action> actions = PlacementPlan.plan(config.topology(), view.live().values(),
-        view.leavingNodes(), membership, current, view.self().id(), local);
+    List<PlacementPlan.Action> actions = PlacementPlan.plan(config.topology(), hosts,
+        view.leavingNodes(), membership, current, self, local);
     Map<String, String> owners = new HashMap<>(current);
     List<Future<Void>> steps = new ArrayList<>();
     for (PlacementPlan.Action action : actions) {
