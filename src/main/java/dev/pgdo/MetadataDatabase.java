@@ -3,6 +3,7 @@ package dev.pgdo;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.PgTargets;
 import dev.pgdo.db.SqlQueries;
+import dev.pgdo.tenant.RoleLimits;
 import dev.pgdo.tenant.TenantNames;
 import dev.pgdo.tenant.TenantStore;
 import io.vertx.core.Future;
@@ -42,7 +43,7 @@ record MetadataDatabase(Pool admin, TenantStore tenants) {
     // a tenant's share in every pooled region, doubled as headroom
     int roleConnectionLimit = config.compute().connectionsPerTenant() * config.topology().pooledRegions().size() * 2;
     TenantStore tenants = new TenantStore(admin, targets.secrets(), config.limits().statementTimeoutMs(),
-        roleConnectionLimit);
+        roleConnectionLimit, new RoleLimits(config.resources().tempFileLimitMb()), config.resources().maxTenantBytes());
     tenants.bootstrap(config.database().metadataDb(), embedded).await();
     return new MetadataDatabase(admin, tenants);
   }

@@ -8,7 +8,9 @@ import dev.pgdo.compute.ConnectionBudget;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.EmbeddedPostgresServer;
 import dev.pgdo.db.PgTargets;
+import dev.pgdo.tenant.ResourceGuardVerticle;
 import dev.pgdo.tenant.Secrets;
+import dev.pgdo.tenant.TenantNames;
 import dev.pgdo.tenant.TenantStore;
 import dev.pgdo.web.NodeState;
 import dev.pgdo.web.TenantAuth;
@@ -84,6 +86,7 @@ public final class Node {
       NodeVertx runtime = NodeVertx.start(config, registry);
       vertx = runtime.vertx();
       MetadataDatabase metadata = MetadataDatabase.open(config, vertx, targets, url, embedded != null);
+      deployResourceGuard(config, vertx, targets, registry);
       ConnectionBudget budget = connectionBudget(config, registry);
       Placement placement = deployPlacement(config, runtime, targets, metadata.tenants(), registry, budget);
       NodeState state = new NodeState();
@@ -115,6 +118,13 @@ public final class Node {
     String tenantSecret = config.tenantSecret() != null ? config.tenantSecret()
         : SecretFiles.readOrCreate(config.dataDir().resolve("tenant-secret"));
     return new NodeSecrets(adminToken, adminTokenFile, tenantSecret);
+  }
+
+  /** Deploys the guard of the resources every tenant shares in PostgreSQL (lock table, disk). */
+  private static void deployResourceGuard(AppConfig config, Vertx vertx, PgTargets targets,
+                                          PrometheusMeterRegistry registry) {
+    vertx.deployVerticle(new ResourceGuardVerticle(config.resources(), targets.admin(config.database().metadataDb()),
+        new TenantNames(targets.secrets()), registry)).await();
   }
 
   /** The node's tenant connection budget, shared by its members, with its gauges. */

@@ -18,6 +18,12 @@ public final class Addresses {
    */
   public static final String BUDGET_PRESSURE = "pgdo.local.budget-pressure";
 
+  /**
+   * Published cluster-wide by the node that guards the shared PostgreSQL (lock-table offenders,
+   * disk measurements) and by admin calls that change a quota; every node keeps the findings.
+   */
+  public static final String RESOURCE_GUARD = "pgdo.control.resource-guard";
+
   /** Published when a node gives members back or a member is taken out of service: everyone runs a placement round. */
   public static final String PLACEMENT_CHANGED = "pgdo.control.placement-changed";
 

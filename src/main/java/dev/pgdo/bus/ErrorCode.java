@@ -24,6 +24,8 @@ public enum ErrorCode {
   RESULT_TOO_LARGE(413, "result_too_large"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type"),
   TOO_MANY_REQUESTS(429, "too_many_requests"),
+  /** The tenant hit a shared-resource guard (lock table share, disk quota); the body names the resource. */
+  RESOURCE_LIMIT(429, "resource_limit"),
   INTERNAL_ERROR(500, "internal_error"),
   NO_COMPUTE(503, "no_compute"),
   NOT_READY(503, "not_ready"),

@@ -18,13 +18,23 @@ import java.util.Locale;
  * @param batch       true for a {@code "transaction"} request: the answer is {@code {"results": [...]}}
  * @param idempotencyKey when set, the statements run at most once per key (within the
  *                    idempotency window) and a repeat gets the first answer; null otherwise
+ * @param format      how results are encoded (wire key {@code "format"}, default JSON)
+ * @param deferrable  PostgreSQL's {@code DEFERRABLE} for a transaction (wire key {@code "deferrable"},
+ *                    sent by the Neon dialect; it only changes a serializable read-only transaction)
  */
 public record QueryRequest(String tenant, List<Statement> statements, boolean transaction, boolean batch,
-                           Isolation isolation, boolean readOnly, String idempotencyKey) {
+                           Isolation isolation, boolean readOnly, String idempotencyKey, Format format,
+                           boolean deferrable) {
 
   private static final java.util.regex.Pattern IDEMPOTENCY_KEY = java.util.regex.Pattern.compile("[\\x21-\\x7e]{1,200}");
 
   public enum RowMode { OBJECT, ARRAY }
+
+  /**
+   * {@code JSON}: API.md's typed values. {@code TEXT} (for the Neon edge, not documented for
+   * users): every value as PostgreSQL's text, fields with PostgreSQL's type oids.
+   */
+  public enum Format { JSON, TEXT }
 
   public enum Isolation {
     READ_COMMITTED("read committed"), REPEATABLE_READ("repeatable read"), SERIALIZABLE("serializable");
@@ -63,17 +73,24 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       throw invalid("'readOnly' must be a boolean");
     }
     boolean readOnly = Boolean.TRUE.equals(readOnlyValue);
+    Object deferrableValue = json.getValue("deferrable");
+    if (deferrableValue != null && !(deferrableValue instanceof Boolean)) {
+      throw invalid("'deferrable' must be a boolean");
+    }
+    boolean deferrable = Boolean.TRUE.equals(deferrableValue);
     Object key = json.getValue("idempotencyKey");
     if (key != null && !(key instanceof String k && IDEMPOTENCY_KEY.matcher(k).matches())) {
       throw invalid("'idempotencyKey' must be 1 to 200 printable ASCII characters");
     }
     String idempotencyKey = (String) key;
-    boolean explicitTx = isolation != null || readOnly || idempotencyKey != null;
+    Format format = format(json.getValue("format"));
+    boolean explicitTx = isolation != null || readOnly || deferrable || idempotencyKey != null;
     Isolation level = isolation == null ? Isolation.READ_COMMITTED : isolation;
 
     if (sql != null) {
       Statement statement = statement(json, rowMode, "");
-      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly, idempotencyKey);
+      return new QueryRequest(tenant, List.of(statement), explicitTx, false, level, readOnly, idempotencyKey, format,
+          deferrable);
     }
     if (!(transaction instanceof JsonArray items)) {
       throw invalid("'transaction' must be an array of {\"sql\", \"params\"} objects");
@@ -88,7 +105,8 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       }
       statements.add(statement(item, rowMode, "transaction[" + i + "]."));
     }
-    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly, idempotencyKey);
+    return new QueryRequest(tenant, List.copyOf(statements), true, true, level, readOnly, idempotencyKey, format,
+        deferrable);
   }
 
   public JsonObject toJson() {
@@ -102,9 +120,15 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     }
     if (transaction) {
       json.put("isolation", isolation.sql()).put("readOnly", readOnly);
+      if (deferrable) {
+        json.put("deferrable", true);
+      }
     }
     if (idempotencyKey != null) {
       json.put("idempotencyKey", idempotencyKey);
+    }
+    if (format != Format.JSON) {
+      json.put("format", format.name().toLowerCase(Locale.ROOT));
     }
     return json;
   }
@@ -120,7 +144,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       return true;
     }
     return !batch && statements.size() == 1
-        && CommandTags.of(statements.get(0).sql()).equals("SELECT");
+        && SqlScanner.scan(statements.get(0).sql()).verb().equals("SELECT");
   }
 
   /** The request for a repeat attempt: read-only unless it carries an idempotency key. */
@@ -129,7 +153,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
   }
 
   private QueryRequest asReadOnly() {
-    return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey);
+    return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey, format, deferrable);
   }
 
   private static JsonObject statementJson(Statement s) {
@@ -144,20 +168,21 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     if (sql.indexOf('\u0000') >= 0) {
       throw invalid("'" + where + "sql' cannot contain NUL characters");
     }
-    String command = CommandTags.of(sql);
-    if (command.equals("COPY")) {
+    SqlScanner.Scan scan = SqlScanner.scan(sql);
+    if (scan.copy()) {
       // The driver does not speak PostgreSQL's COPY sub-protocol (STDIN/STDOUT); server-side
       // files and programs are out of a tenant's reach anyway.
       throw invalid("COPY is not supported; use INSERT ... VALUES / SELECT");
     }
-    if (TRANSACTION_CONTROL.contains(command) && !isRollbackToSavepoint(sql, command)) {
-      throw invalid(command + " is not accepted: send several statements as a \"transaction\" "
+    if (scan.transactionControl()) {
+      throw invalid("transaction control (BEGIN, COMMIT, ROLLBACK, SET TRANSACTION, ...) is not accepted: "
+          + "send several statements as a \"transaction\" "
           + "(with \"isolation\" and \"readOnly\"); the service opens and ends the transaction itself");
     }
-    if (command.equals("DEALLOCATE") || command.equals("DISCARD")) {
+    if (scan.verb().equals("DEALLOCATE") || scan.verb().equals("DISCARD")) {
       // The service keeps each connection's prepared statements; dropping them behind its back
       // would break the connection's statement cache.
-      throw invalid(command + " is not supported: the service manages sessions and prepared statements");
+      throw invalid(scan.verb() + " is not supported: the service manages sessions and prepared statements");
     }
     Object params = json.getValue("params");
     if (params != null && !(params instanceof JsonArray)) {
@@ -213,6 +238,16 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     throw invalid("'" + key + "' must be \"object\" or \"array\"");
   }
 
+  private static Format format(Object value) {
+    if (value == null || "json".equals(value)) {
+      return Format.JSON;
+    }
+    if ("text".equals(value)) {
+      return Format.TEXT;
+    }
+    throw invalid("'format' must be \"json\" or \"text\"");
+  }
+
   private static Isolation isolation(Object value) {
     if (value == null) {
       return null;
@@ -226,16 +261,6 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
       }
     }
     throw invalid("'isolation' must be \"read committed\", \"repeatable read\" or \"serializable\"");
-  }
-
-  /** Statements that would start or end a transaction behind the service's back. */
-  private static final java.util.Set<String> TRANSACTION_CONTROL =
-      java.util.Set.of("BEGIN", "START", "COMMIT", "END", "ABORT", "ROLLBACK");
-
-  /** {@code ROLLBACK TO [SAVEPOINT] x} only undoes part of the current transaction: allowed. */
-  private static boolean isRollbackToSavepoint(String sql, String command) {
-    return command.equals("ROLLBACK")
-        && sql.trim().toUpperCase(Locale.ROOT).matches("(?s)ROLLBACK\\s+(WORK\\s+|TRANSACTION\\s+)?TO\\b.*");
   }
 
   private static PgdoException invalid(String message) {

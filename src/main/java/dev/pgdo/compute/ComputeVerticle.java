@@ -107,7 +107,7 @@ public final class ComputeVerticle extends VerticleBase {
     Future<Void> control = vertx.eventBus().<String>consumer(Addresses.TENANT_CHANGED,
         msg -> pools.evict(msg.body())).completion();
     Future<Void> pressure = vertx.eventBus().<String>localConsumer(Addresses.BUDGET_PRESSURE,
-        msg -> pools.evictColdestIdle(msg.body())).completion();
+        msg -> pools.relievePressure(msg.body())).completion();
     Future<Void> handOvers = vertx.eventBus().localConsumer(Addresses.handOver(address),
         msg -> handOver.start().onComplete(done -> msg.reply(null))).completion();
     consumer = vertx.eventBus().consumer(address, this::onMessage);

@@ -140,7 +140,24 @@ final class PgErrors {
     if (pg.getHint() != null) {
       details.put("hint", pg.getHint());
     }
+    // The rest of PostgreSQL's error fields, under node-postgres's names: the Neon dialect hands them to
+    // the driver's NeonDbError, and they name the object at fault (e.g. the violated constraint).
+    putIfSet(details, "severity", pg.getSeverity());
+    putIfSet(details, "where", pg.getWhere());
+    putIfSet(details, "schema", pg.getSchema());
+    putIfSet(details, "table", pg.getTable());
+    putIfSet(details, "column", pg.getColumn());
+    putIfSet(details, "dataType", pg.getDataType());
+    putIfSet(details, "constraint", pg.getConstraint());
+    putIfSet(details, "internalPosition", pg.getInternalPosition());
+    putIfSet(details, "internalQuery", pg.getInternalQuery());
     String message = pg.getErrorMessage() != null ? pg.getErrorMessage() : pg.getMessage();
     return new PgdoException(ErrorCode.SQL_ERROR, message, details);
+  }
+
+  private static void putIfSet(JsonObject details, String key, String value) {
+    if (value != null) {
+      details.put(key, value);
+    }
   }
 }

@@ -29,8 +29,19 @@ import java.util.concurrent.ThreadLocalRandom;
  * its session; so a watchdog also sends PostgreSQL a cancel request when a request outlives the
  * limit, and {@link #cancel} does the same for a client that went away. Confined to the member's
  * event loop.
+ *
+ * <p>Transaction integrity does not rest on reading SQL: after every statement the
+ * {@link WireTap} has PostgreSQL's own transaction status (ReadyForQuery). A statement that
+ * changed it (a disguised BEGIN outside a transaction, a COMMIT or ROLLBACK inside the service's
+ * own) fails the request with {@code invalid_request} and is rolled back where PostgreSQL still
+ * can; a connection never goes back to the pool inside a transaction (rolled back, or closed).
  */
 final class QueryExecutor {
+
+  /** ReadyForQuery transaction statuses (PostgreSQL protocol). */
+  private static final char IDLE = 'I';
+  private static final char IN_TRANSACTION = 'T';
+  private static final String ROLLBACK = "ROLLBACK";
 
   /** Lets PostgreSQL's own statement_timeout fire first; the watchdog is the backstop. */
   private static final long WATCHDOG_GRACE_MS = 250;
@@ -57,14 +68,17 @@ final class QueryExecutor {
       if (cancelId != null) {
         running.put(cancelId, cancellable);
       }
+      WireTap tap = WireTap.of(conn);
       Future<List<JsonObject>> results;
       if (request.idempotencyKey() != null && !request.readOnly()) {
-        results = idempotent(conn, pool, request);
+        results = idempotent(conn, tap, pool, request);
       } else if (request.transaction()) {
-        results = inTransaction(conn, request, () -> runAll(conn, pool, request));
+        results = inTransaction(conn, request, () -> runAll(conn, tap, pool, request, IN_TRANSACTION));
       } else {
-        results = runAll(conn, pool, request);
+        results = runAll(conn, tap, pool, request, IDLE);
       }
+      results = results.transform(done -> leaveIdle(conn, tap).transform(v -> done.succeeded()
+          ? Future.succeededFuture(done.result()) : Future.failedFuture(done.cause())));
       return results.andThen(done -> {
         vertx.cancelTimer(watchdog);
         if (cancelId != null) {
@@ -99,7 +113,7 @@ final class QueryExecutor {
    */
   private static final class Cancellable {
 
-    private static final String ABSORB = "SELECT pg_sleep(0.05)";
+    private static final String ABSORB = "SELECT pg_catalog.pg_sleep(0.05)";
 
     private final SqlConnection conn;
     private boolean cancelled;
@@ -123,7 +137,8 @@ final class QueryExecutor {
   private <T> Future<T> inTransaction(SqlConnection conn, QueryRequest request,
                                       java.util.function.Supplier<Future<T>> work) {
     String mode = "SET TRANSACTION ISOLATION LEVEL " + request.isolation().sql().toUpperCase(java.util.Locale.ROOT)
-        + (request.readOnly() ? " READ ONLY" : " READ WRITE");
+        + (request.readOnly() ? " READ ONLY" : " READ WRITE")
+        + (request.deferrable() ? " DEFERRABLE" : "");
     return conn.begin().compose(tx -> conn.query(mode).execute()
         .compose(set -> work.get())
         .compose(results -> tx.commit().map(results))
@@ -136,7 +151,7 @@ final class QueryExecutor {
    * the first commits, fails on the primary key; it then answers the stored response. A key
    * reused for a different request is refused.
    */
-  private Future<List<JsonObject>> idempotent(SqlConnection conn, TenantPool pool, QueryRequest request) {
+  private Future<List<JsonObject>> idempotent(SqlConnection conn, WireTap tap, TenantPool pool, QueryRequest request) {
     String key = request.idempotencyKey();
     String fingerprint = fingerprint(request);
     Future<Void> ready = pool.idempotencyTableReady() ? Future.succeededFuture()
@@ -148,9 +163,9 @@ final class QueryExecutor {
             });
     return ready.compose(v -> inTransaction(conn, request, () -> storedResponse(conn, key, fingerprint)
             .compose(stored -> stored != null ? Future.succeededFuture(stored)
-                : runAll(conn, pool, request).compose(results -> conn.preparedQuery(SqlQueries.SAVE_IDEMPOTENT_RESPONSE)
+                : runAll(conn, tap, pool, request, IN_TRANSACTION).compose(results -> conn.preparedQuery(SqlQueries.SAVE_IDEMPOTENT_RESPONSE)
                     .execute(Tuple.of(key, new JsonObject().put("request", fingerprint)
-                        .put("results", new JsonArray(results))))
+                        .put("results", new JsonArray(results)).encode()))
                     .map(saved -> results)))))
         .recover(err -> isUniqueViolation(err)
             ? storedResponse(conn, key, fingerprint).compose(stored -> stored != null ? Future.succeededFuture(stored)
@@ -175,7 +190,8 @@ final class QueryExecutor {
       if (rows.size() == 0) {
         return null;
       }
-      JsonObject stored = (JsonObject) rows.iterator().next().getValue(0);
+      // every value arrives as PostgreSQL's text (WireTap): the jsonb column is JSON text
+      JsonObject stored = new JsonObject(rows.iterator().next().getString(0));
       if (!fingerprint.equals(stored.getString("request"))) {
         throw new PgdoException(ErrorCode.INVALID_REQUEST,
             "this Idempotency-Key was already used for a different request");
@@ -190,16 +206,39 @@ final class QueryExecutor {
     return err instanceof PgException pg && "23505".equals(pg.getSqlState());
   }
 
-  private Future<List<JsonObject>> runAll(SqlConnection conn, TenantPool pool, QueryRequest request) {
+  /** @param expected the transaction status every statement must leave: {@code I}, or {@code T} inside ours */
+  private Future<List<JsonObject>> runAll(SqlConnection conn, WireTap tap, TenantPool pool, QueryRequest request,
+                                          char expected) {
     List<JsonObject> results = new ArrayList<>(request.statements().size());
     Future<Void> chain = Future.succeededFuture();
     for (QueryRequest.Statement statement : request.statements()) {
-      chain = chain.compose(v -> runner.run(conn, pool, statement).map(result -> {
+      chain = chain.compose(v -> runner.run(conn, pool, statement, request.format()).map(result -> {
+        if (tap.transactionStatus() != expected) {
+          throw new PgdoException(ErrorCode.INVALID_REQUEST, "statement changed the transaction state: "
+              + "transaction control is not accepted inside a request; send several statements as a "
+              + "\"transaction\" and the service opens and ends it");
+        }
         results.add(result);
         return null;
       }));
     }
     return chain.map(v -> results);
+  }
+
+  /**
+   * Hands the connection back only outside a transaction: a statement that left one open is
+   * rolled back, and a connection still not idle after that is closed (the pool drops it).
+   */
+  private static Future<Void> leaveIdle(SqlConnection conn, WireTap tap) {
+    if (tap.transactionStatus() == IDLE) {
+      return Future.succeededFuture();
+    }
+    return conn.query(ROLLBACK).execute().<Void>mapEmpty().otherwiseEmpty().compose(v -> {
+      if (tap.transactionStatus() != IDLE) {
+        tap.closeConnection();
+      }
+      return Future.succeededFuture();
+    });
   }
 
 }

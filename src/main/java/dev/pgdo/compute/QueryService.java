@@ -49,6 +49,7 @@ final class QueryService {
     return Future.succeededFuture()
         .compose(v -> {
           TenantPool pool = pools.get(request.tenant());
+          pool.admit(request);
           warmHit[0] = pool.hasIdleConnection();
           return executor.execute(request, pool, cancelId);
         })

@@ -5,90 +5,141 @@ import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
 import dev.pgdo.config.AppConfig;
-import dev.pgdo.db.PgTargets;
-import dev.pgdo.db.SqlQueries;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.PreparedStatement;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
-import io.vertx.sqlclient.desc.ColumnDescriptor;
 
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs one statement on a tenant connection and encodes its result. Parameters are bound with
- * the types PostgreSQL inferred for them, learnt once per statement text by preparing it and
- * reading {@code pg_prepared_statements} (see {@link ParamBinder} for why).
+ * Runs one tenant statement on a tenant connection and encodes its result from what the
+ * {@link WireTap} saw: PostgreSQL's text for every value, the real column types, the command
+ * tag. A statement the client had cached and PostgreSQL now refuses because its result type
+ * changed (0A000, the statement never ran) is prepared afresh and run once more.
  */
 final class StatementRunner {
 
-  /** Commands whose PostgreSQL command tag carries a row count; others (DDL, SET, ...) answer null. */
-  private static final java.util.Set<String> COUNTED_COMMANDS =
-      java.util.Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE");
+  /** Keeps a cancel request that arrived late from hitting the connection's next statement. */
+  private static final String ABSORB_CANCEL = "SELECT pg_catalog.pg_sleep(0.05)";
 
   private final AppConfig.Limits limits;
+  private final TypeCatalog catalog = new TypeCatalog();
 
   StatementRunner(AppConfig.Limits limits) {
     this.limits = limits;
   }
 
-  Future<JsonObject> run(SqlConnection conn, TenantPool pool, QueryRequest.Statement statement) {
-    return bind(conn, pool, statement)
-        .compose(tuple -> conn.preparedQuery(statement.sql())
-            .collecting(LimitedRows.collector(limits.maxResultRows(), limits.maxResultBytes()))
-            .execute(tuple))
-        .map(result -> encode(statement, result));
+  /** What one execution left: the client's result and the tap's record of it. */
+  private record Outcome(SqlResult<LimitedRows> result, WireTap.Column[] columns, String tag, boolean isoDates) {
   }
 
-  private Future<Tuple> bind(SqlConnection conn, TenantPool pool, QueryRequest.Statement statement) {
-    JsonArray params = statement.params();
-    if (params.isEmpty()) {
-      return Future.succeededFuture(Tuple.tuple());
-    }
-    List<String> known = pool.knownParameterTypes(statement.sql());
-    if (known != null) {
-      return Future.succeededFuture(ParamBinder.forTypes(params, known));
-    }
-    // A cacheable statement stays prepared in the connection's statement cache (closing it would
-    // leave the cache pointing at a deallocated statement); a longer one is closed after the lookup.
-    boolean cached = statement.sql().length() < PgTargets.STATEMENT_CACHE_SQL_LIMIT;
-    return conn.prepare(statement.sql())
-        .compose(prepared -> conn.preparedQuery(SqlQueries.PARAMETER_TYPES).execute(Tuple.of(statement.sql()))
-            .eventually(() -> cached ? Future.succeededFuture() : prepared.close()))
-        .map(rows -> {
-          if (rows.size() == 0) {
-            throw new PgdoException(ErrorCode.INTERNAL_ERROR, "the parameter types of the statement are unknown");
+  Future<JsonObject> run(SqlConnection conn, TenantPool pool, QueryRequest.Statement statement,
+                         QueryRequest.Format format) {
+    WireTap tap = WireTap.of(conn);
+    return execute(conn, tap, pool, statement, true)
+        .compose(outcome -> encode(conn, pool, statement, format, outcome));
+  }
+
+  private Future<Outcome> execute(SqlConnection conn, WireTap tap, TenantPool pool,
+                                  QueryRequest.Statement statement, boolean mayRetry) {
+    tap.limitRowBytes(limits.maxResultBytes());
+    return executeOnce(conn, tap, pool, statement)
+        .map(result -> new Outcome(result, tap.columns(), tap.commandTag(), tap.isoDates()))
+        .recover(err -> {
+          if (tap.overflow()) {
+            return Future.failedFuture(tooLarge());
           }
-          List<String> types = Arrays.asList(rows.iterator().next().getArrayOfStrings(0));
-          pool.learnParameterTypes(statement.sql(), types);
-          return ParamBinder.forTypes(params, types);
-        });
+          if (mayRetry && isChangedResultType(err) && tap.transactionStatus() == 'I') {
+            return execute(conn, tap, pool, statement, false); // the client evicted the statement
+          }
+          return Future.failedFuture(err);
+        })
+        .compose(outcome -> tap.overflow()
+            // PostgreSQL finished before the cancel arrived: absorb it, then refuse
+            ? conn.query(ABSORB_CANCEL).execute().otherwiseEmpty().compose(v -> Future.failedFuture(tooLarge()))
+            : Future.succeededFuture(outcome));
   }
 
-  private JsonObject encode(QueryRequest.Statement statement, SqlResult<LimitedRows> result) {
-    LimitedRows collected = result.value();
-    if (collected.overflow) {
-      throw new PgdoException(ErrorCode.RESULT_TOO_LARGE, "the result is over the limit of "
-          + limits.maxResultRows() + " rows or " + limits.maxResultBytes() + " bytes");
+  private Future<SqlResult<LimitedRows>> executeOnce(SqlConnection conn, WireTap tap, TenantPool pool,
+                                                     QueryRequest.Statement statement) {
+    String sql = statement.sql();
+    JsonArray params = statement.params();
+    var collector = LimitedRows.collector(limits.maxResultRows(), limits.maxResultBytes());
+    if (!ParamBinder.needsTypes(params)) {
+      return conn.preparedQuery(sql).collecting(collector).execute(ParamBinder.bind(params, null));
     }
-    // Statements without a result set (DDL, DML without RETURNING) have no column descriptors.
-    List<ColumnDescriptor> columns = result.columnDescriptors() == null ? List.of() : result.columnDescriptors();
-    boolean asArray = statement.rowMode() == QueryRequest.RowMode.ARRAY;
-    JsonArray rows = new JsonArray();
-    collected.rows.forEach(row -> rows.add(RowEncoder.row(row, columns, asArray)));
+    List<String> known = pool.knownParameterTypes(sql);
+    if (known != null) {
+      return conn.preparedQuery(sql).collecting(collector).execute(ParamBinder.bind(params, known));
+    }
+    // An array parameter binds as JSON text for json/jsonb and as an array literal otherwise:
+    // prepare first to learn the parameter types from PostgreSQL's ParameterDescription.
+    return conn.prepare(sql).compose(prepared -> {
+      List<String> types = typeNames(tap.parameterOids());
+      pool.learnParameterTypes(sql, types);
+      Tuple tuple = ParamBinder.bind(params, types);
+      return prepared.query().collecting(collector).execute(tuple).eventually(prepared::close);
+    });
+  }
+
+  private static List<String> typeNames(int[] oids) {
+    List<String> names = new ArrayList<>(oids.length);
+    for (int oid : oids) {
+      PgType type = PgType.builtIn(oid);
+      names.add(type == null ? "" : type.name());
+    }
+    return names;
+  }
+
+  private static boolean isChangedResultType(Throwable err) {
+    return err instanceof PgException pg && "0A000".equals(pg.getSqlState())
+        && pg.getErrorMessage() != null && pg.getErrorMessage().contains("must not change result type");
+  }
+
+  private PgdoException tooLarge() {
+    return new PgdoException(ErrorCode.RESULT_TOO_LARGE, "the result is over the limit of "
+        + limits.maxResultRows() + " rows or " + limits.maxResultBytes() + " bytes");
+  }
+
+  private Future<JsonObject> encode(SqlConnection conn, TenantPool pool, QueryRequest.Statement statement,
+                                    QueryRequest.Format format, Outcome outcome) {
+    LimitedRows collected = outcome.result().value();
+    if (collected.overflow) {
+      return Future.failedFuture(tooLarge());
+    }
+    WireTap.Column[] columns = outcome.columns();
+    JsonObject answer = new JsonObject();
+    CommandTag tag = outcome.tag() == null ? null : CommandTag.parse(outcome.tag());
+    if (format == QueryRequest.Format.TEXT) {
+      answer.put("command", tag == null ? CommandTags.of(statement.sql()) : tag.words())
+          .put("rowCount", tag == null ? null : tag.count())
+          .put("fields", RowEncoder.textFields(columns))
+          .put("rows", RowEncoder.textRows(collected.rows, columns.length));
+      return Future.succeededFuture(checkSize(collected, answer));
+    }
+    answer.put("command", tag == null ? CommandTags.of(statement.sql()) : tag.verb())
+        .put("rowCount", tag == null ? null : tag.count());
+    return catalog.resolve(pool.tenant(), conn, columns).map(types -> {
+      boolean asArray = statement.rowMode() == QueryRequest.RowMode.ARRAY;
+      answer.put("fields", RowEncoder.fields(columns, types))
+          .put("rows", RowEncoder.jsonRows(collected.rows, columns, types, asArray, outcome.isoDates()));
+      return checkSize(collected, answer);
+    });
+  }
+
+  /** The tap counts PostgreSQL's bytes; JSON can be larger (escapes, nesting): measured when near the cap. */
+  private JsonObject checkSize(LimitedRows collected, JsonObject answer) {
     if (collected.estimatedBytes > limits.maxResultBytes() / 2
-        && rows.toBuffer().length() > limits.maxResultBytes()) {
+        && answer.getJsonArray("rows").toBuffer().length() > limits.maxResultBytes()) {
       throw new PgdoException(ErrorCode.RESULT_TOO_LARGE,
           "the result is over the limit of " + limits.maxResultBytes() + " bytes");
     }
-    String command = CommandTags.of(statement.sql());
-    return new JsonObject()
-        .put("command", command)
-        .put("rowCount", COUNTED_COMMANDS.contains(command) ? result.rowCount() : null)
-        .put("fields", RowEncoder.fields(columns))
-        .put("rows", rows);
+    return answer;
   }
 }

@@ -4,6 +4,9 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
+import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.tenant.TenantRestrictions;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -13,6 +16,7 @@ import io.vertx.sqlclient.SqlConnection;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
@@ -23,22 +27,36 @@ import java.util.function.Function;
  *
  * <p>A statement runs only while the pool holds a permit for it, so the pool never opens more
  * connections than its permits. Permits are taken on demand (up to {@code maxConnections}) and
- * given back when the pool closes. Confined to its member's event loop: no locking.
+ * given back when the pool closes. A statement that finds no permit waits in the pool's queue
+ * and the pool holds a budget ticket for it; it starts when one of the pool's own statements
+ * ends or when the budget hands the pool a permit, whichever comes first (no timer polls), and
+ * fails with {@code no_compute} at its deadline. A retired pool (evicted, or giving its permits
+ * back to tenants under their share) runs what it has queued on the permits it holds, takes no
+ * new ones, and closes once idle. Confined to its member's event loop: no locking.
  */
 final class TenantPool {
 
-  /** How often a statement waiting for a budget permit looks again. */
-  private static final long BUDGET_RETRY_MS = 10;
+  /**
+   * Sent, pipelined, when a request gives its connection back: session-level advisory locks and
+   * WITH HOLD cursors hold shared memory and must not outlive the request that made them. It is
+   * queued on the connection before the pool lends it again, so no request waits for it.
+   */
+  static final String SESSION_RESET = "SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL";
 
   private final String tenant;
+  private final String role;
   private final Pool pool;
   private final Vertx vertx;
+  private final Executor onThisContext;
   private final ConnectionBudget budget;
+  private final TenantRestrictions restrictions;
   private final int maxConnections;
   private final int maxWaiting;
   private final long maxWaitMs;
   private final Runnable budgetExhausted;
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+  /** Budget tickets this pool holds for its waiting statements: never more than it could use. */
+  private final ArrayDeque<ConnectionBudget.Ticket> tickets = new ArrayDeque<>();
   private final Cache<String, List<String>> parameterTypes = Caffeine.newBuilder()
       .maximumSize(256)
       .expireAfterWrite(Duration.ofMinutes(5)) // a schema change can alter inferred types
@@ -50,17 +68,25 @@ final class TenantPool {
   private boolean closed;
   private boolean idempotencyTableReady;
 
-  /** @param budgetExhausted called when a statement has to wait because the node's budget is spent */
-  TenantPool(String tenant, Pool pool, Vertx vertx, ConnectionBudget budget, int maxConnections, int maxWaiting,
-             long maxWaitMs, Runnable budgetExhausted) {
-    this.budgetExhausted = budgetExhausted;
+  /**
+   * @param role            the tenant's PostgreSQL role, the key of its restrictions
+   * @param budgetExhausted called when a statement has to wait for the node's budget
+   */
+  TenantPool(String tenant, String role, Pool pool, Vertx vertx, ConnectionBudget budget,
+             TenantRestrictions restrictions, int maxConnections, int maxWaiting, long maxWaitMs,
+             Runnable budgetExhausted) {
     this.tenant = tenant;
+    this.role = role;
     this.pool = pool;
     this.vertx = vertx;
+    Context context = vertx.getOrCreateContext();
+    this.onThisContext = task -> context.runOnContext(v -> task.run());
     this.budget = budget;
+    this.restrictions = restrictions;
     this.maxConnections = maxConnections;
     this.maxWaiting = maxWaiting;
     this.maxWaitMs = maxWaitMs;
+    this.budgetExhausted = budgetExhausted;
   }
 
   String tenant() {
@@ -70,6 +96,11 @@ final class TenantPool {
   /** Open connections, idle or busy. */
   int connections() {
     return pool.size();
+  }
+
+  /** Budget permits this pool holds. */
+  int permits() {
+    return permits;
   }
 
   /** True when an open connection is free right now, so the next statement needs no connection set-up. */
@@ -86,55 +117,76 @@ final class TenantPool {
   }
 
   /**
+   * Refuses the request while a resource guard restricts the tenant (its lock-table penalty, or
+   * a statement that may grow a database over its disk quota).
+   *
+   * @throws PgdoException {@code resource_limit}
+   */
+  void admit(QueryRequest request) {
+    restrictions.check(role, request.statements().stream().map(QueryRequest.Statement::sql).toList());
+  }
+
+  /**
    * Runs {@code work} on a connection once a permit is free, waiting at most {@code maxWaitMs};
    * then fails with {@code no_compute}.
    */
   <T> Future<T> withConnection(Function<SqlConnection, Future<T>> work) {
-    if (retired) {
-      return Future.failedFuture(noConnection("the tenant's connections are closing"));
-    }
     if (canStart()) {
-      return start(work);
+      return start(work, true);
+    }
+    if (closed || (retired && permits == 0)) {
+      return Future.failedFuture(noConnection("the tenant's connections are closing"));
     }
     if (waiting.size() >= maxWaiting) {
       return Future.failedFuture(noConnection("too many statements are waiting for a connection"));
     }
     Promise<T> result = Promise.promise();
-    Waiter waiter = new Waiter(() -> start(work).onComplete(result), result);
+    Waiter waiter = new Waiter(() -> start(work, true).onComplete(result), result);
     waiting.add(waiter);
-    if (permits == 0) {
-      budgetExhausted.run();
-    }
-    retryForBudget(waiter, System.nanoTime() + maxWaitMs * 1_000_000);
+    waiter.deadline = vertx.setTimer(maxWaitMs, id -> expire(waiter));
+    balanceTickets();
     return result.future();
-  }
-
-  /** A statement waiting for a connection: how to start it, and how to fail it. */
-  private record Waiter(Runnable resume, Promise<?> result) {
   }
 
   /** Runs {@code work} only if a connection can be had at once; used by keep-warm, which must not queue. */
   <T> Future<T> withConnectionNow(Function<SqlConnection, Future<T>> work) {
-    return canStart() ? start(work) : Future.failedFuture(noConnection("no permit free"));
+    return canStart() ? start(work, false) : Future.failedFuture(noConnection("no permit free"));
+  }
+
+  /** A statement waiting for a connection: how to start it, how to fail it, and its deadline timer. */
+  private static final class Waiter {
+    private final Runnable resume;
+    private final Promise<?> result;
+    private long deadline;
+
+    private Waiter(Runnable resume, Promise<?> result) {
+      this.resume = resume;
+      this.result = result;
+    }
   }
 
   private boolean canStart() {
-    if (retired) {
+    if (closed) {
       return false;
     }
     if (inFlight < permits) {
       return true;
     }
-    if (permits < maxConnections && budget.tryAcquire()) {
+    if (!retired && permits < maxConnections && budget.tryAcquire(tenant)) {
       permits++;
       return true;
     }
     return false;
   }
 
-  private <T> Future<T> start(Function<SqlConnection, Future<T>> work) {
+  private <T> Future<T> start(Function<SqlConnection, Future<T>> work, boolean resetAfter) {
     inFlight++;
-    return pool.withConnection(work).andThen(done -> {
+    return pool.withConnection(conn -> {
+      Future<T> done = work.apply(conn);
+      // Queued before withConnection hands the connection back; its outcome matters to nobody
+      // (a broken connection is dropped by the pool anyway).
+      return resetAfter ? done.andThen(finished -> conn.query(SESSION_RESET).execute()) : done;
+    }).andThen(done -> {
       inFlight--;
       startWaiting();
       closeIfRetiredAndIdle();
@@ -143,30 +195,58 @@ final class TenantPool {
 
   private void startWaiting() {
     while (!waiting.isEmpty() && canStart()) {
-      waiting.poll().resume().run();
+      Waiter next = waiting.poll();
+      vertx.cancelTimer(next.deadline);
+      next.resume.run();
+    }
+    balanceTickets();
+  }
+
+  private void expire(Waiter waiter) {
+    if (waiting.remove(waiter)) {
+      waiter.result.tryFail(noConnection("no database connection became free within " + maxWaitMs + " ms"));
+      balanceTickets();
+      closeIfRetiredAndIdle();
     }
   }
 
   /**
-   * A statement waits for one of this pool's own connections to free up (its completion starts
-   * the next in line), or, when the pool has no permit at all, for the budget: other pools give
-   * permits back when they close, so it looks again every few milliseconds until its deadline.
+   * Holds one budget ticket per waiting statement that a new permit could start, and no more:
+   * tickets for statements that started or gave up are withdrawn, so the budget never hands
+   * this pool a permit it no longer needs (one granted meanwhile is simply used or kept).
    */
-  private void retryForBudget(Waiter waiter, long deadline) {
-    vertx.setTimer(BUDGET_RETRY_MS, id -> {
-      if (!waiting.contains(waiter)) {
-        return; // already started, or failed when the pool closed
+  private void balanceTickets() {
+    int wanted = retired || closed ? 0 : Math.min(waiting.size(), maxConnections - permits);
+    boolean queued = false;
+    while (tickets.size() < wanted) {
+      ConnectionBudget.Ticket[] self = new ConnectionBudget.Ticket[1];
+      self[0] = budget.request(tenant, onThisContext, () -> onPermit(self[0]));
+      if (self[0] == ConnectionBudget.GRANTED) {
+        permits++;
+        startWaiting();
+        return;
       }
-      if (canStart()) {
-        waiting.remove(waiter);
-        waiter.resume().run();
-      } else if (System.nanoTime() >= deadline) {
-        waiting.remove(waiter);
-        waiter.result().tryFail(noConnection("no database connection became free within " + maxWaitMs + " ms"));
-      } else {
-        retryForBudget(waiter, deadline);
-      }
-    });
+      tickets.add(self[0]);
+      queued = true;
+    }
+    while (tickets.size() > wanted) {
+      budget.cancel(tickets.pollLast()); // if already granted, onPermit sees it is no longer ours
+    }
+    if (queued) {
+      budgetExhausted.run();
+    }
+  }
+
+  /** The budget handed this pool a permit for one of its tickets. */
+  private void onPermit(ConnectionBudget.Ticket ticket) {
+    tickets.remove(ticket);
+    if (closed) {
+      budget.release(tenant, 1);
+      return;
+    }
+    permits++;
+    startWaiting();
+    closeIfRetiredAndIdle();
   }
 
   private static PgdoException noConnection(String why) {
@@ -190,22 +270,28 @@ final class TenantPool {
   }
 
   /**
-   * Stops the pool once its in-flight statements are done (evicted pools must not cut queries
-   * short) and gives its permits back when its connections are closed.
+   * Stops the pool taking permits; it finishes its in-flight and queued statements on the
+   * permits it has (evicted pools must not cut queries short), then closes and gives its
+   * permits back once its connections are closed.
    */
   void retire() {
     retired = true;
+    balanceTickets();
     closeIfRetiredAndIdle();
   }
 
   private void closeIfRetiredAndIdle() {
     if (retired && !closed && inFlight == 0) {
       closed = true;
-      waiting.forEach(waiter -> waiter.result().tryFail(noConnection("the tenant's connections are closing")));
+      waiting.forEach(waiter -> {
+        vertx.cancelTimer(waiter.deadline);
+        waiter.result.tryFail(noConnection("the tenant's connections are closing"));
+      });
       waiting.clear();
+      balanceTickets();
       int held = permits;
       permits = 0;
-      pool.close().onComplete(closed -> budget.release(held));
+      pool.close().onComplete(done -> budget.release(tenant, held));
     }
   }
 }

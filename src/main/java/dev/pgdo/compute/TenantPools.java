@@ -6,12 +6,18 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.pgdo.bus.Addresses;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.PgTargets;
+import dev.pgdo.tenant.TenantRestrictions;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.PoolOptions;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,6 +33,7 @@ final class TenantPools {
   private final ConnectionBudget budget;
   private final int maxWaiting;
   private final Cache<String, TenantPool> pools;
+  private final TenantRestrictions restrictions;
   private long evictions;
 
   TenantPools(Vertx vertx, PgTargets targets, AppConfig.Compute settings, ConnectionBudget budget, int maxWaiting) {
@@ -35,6 +42,7 @@ final class TenantPools {
     this.settings = settings;
     this.budget = budget;
     this.maxWaiting = maxWaiting;
+    this.restrictions = TenantRestrictions.of(vertx);
     this.pools = Caffeine.newBuilder()
         .maximumSize(settings.maxTenantsPerMember())
         .expireAfterAccess(Duration.ofMillis(settings.tenantIdleMs()))
@@ -68,19 +76,29 @@ final class TenantPools {
   }
 
   /**
-   * Closes this member's least recently used idle tenant pool (other than {@code keep}), giving
-   * its budget permits back. Every member of the node does this when a statement somewhere on
-   * the node waits for the spent connection budget ({@link Addresses#BUDGET_PRESSURE}).
+   * Frees budget permits for a tenant waiting on this node ({@link Addresses#BUDGET_PRESSURE}),
+   * at most one pool per call, in this order: a pool of a tenant holding more than its fair share
+   * retires (it finishes what it has queued, then closes); else the least recently used idle pool
+   * whose tenant keeps a permit elsewhere on the node; and only when the waiting tenant holds no
+   * permit at all (the budget is truly exhausted for it), the least recently used idle pool.
    */
-  void evictColdestIdle(String keep) {
-    pools.policy().eviction().ifPresent(eviction -> eviction.coldest(settings.maxTenantsPerMember()).values()
-        .stream()
-        .filter(pool -> !pool.tenant().equals(keep) && pool.idle() && pool.connections() > 0)
-        .findFirst()
-        .ifPresent(pool -> {
-          evictions++;
-          pools.invalidate(pool.tenant());
-        }));
+  void relievePressure(String waitingTenant) {
+    List<TenantPool> coldestFirst = pools.policy().eviction()
+        .map(eviction -> List.copyOf(eviction.coldest(settings.maxTenantsPerMember()).values()))
+        .orElseGet(() -> List.copyOf(pools.asMap().values()));
+    List<TenantPool> others = coldestFirst.stream().filter(pool -> !pool.tenant().equals(waitingTenant)).toList();
+    Optional<TenantPool> victim = others.stream()
+        .filter(pool -> pool.permits() > 0 && budget.overShare(pool.tenant()))
+        .max(Comparator.comparingInt(TenantPool::permits))
+        .or(() -> others.stream()
+            .filter(pool -> pool.idle() && pool.permits() > 0 && budget.heldBy(pool.tenant()) > pool.permits())
+            .findFirst())
+        .or(() -> budget.heldBy(waitingTenant) > 0 ? Optional.empty()
+            : others.stream().filter(pool -> pool.idle() && pool.permits() > 0).findFirst());
+    victim.ifPresent(pool -> {
+      evictions++;
+      pools.invalidate(pool.tenant());
+    });
   }
 
   /** Applies pending idle expirations; called from the keep-warm timer. */
@@ -98,9 +116,17 @@ final class TenantPools {
         .setMaxWaitQueueSize(maxWaiting)
         .setConnectionTimeout(settings.connectTimeoutMs())
         .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
-    return new TenantPool(tenant,
-        PgBuilder.pool().with(options).connectingTo(targets.tenant(tenant)).using(vertx).build(),
-        vertx, budget, settings.connectionsPerTenant(), maxWaiting, settings.connectTimeoutMs(),
+    PgConnectOptions connect = targets.tenant(tenant)
+        .setPreparedStatementCacheSqlFilter(StatementCachePolicy::cacheable);
+    return new TenantPool(tenant, connect.getUser(),
+        PgBuilder.pool().with(options).connectingTo(connect).using(vertx)
+            // each new connection gets its wire tap, then goes to the pool (close() hands it over)
+            .withConnectHandler(conn -> {
+              WireTap.install(conn, () -> PgConnection.cast(conn).cancelRequest());
+              conn.close();
+            })
+            .build(),
+        vertx, budget, restrictions, settings.connectionsPerTenant(), maxWaiting, settings.connectTimeoutMs(),
         () -> vertx.eventBus().publish(Addresses.BUDGET_PRESSURE, tenant));
   }
 }

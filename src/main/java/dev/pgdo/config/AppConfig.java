@@ -30,7 +30,8 @@ public record AppConfig(
     long drainMs,
     Cluster cluster,
     Logging logging,
-    Topology topology) {
+    Topology topology,
+    ResourceLimits resources) {
 
   /** @param level the level of the service's own loggers ({@code debug} adds one line per request) */
   public record Logging(boolean json, String level) {
@@ -63,6 +64,21 @@ public record AppConfig(
 
   public record Limits(int maxBodyBytes, int statementTimeoutMs, int maxResultRows, long maxResultBytes,
                        int tenantConcurrency) {
+  }
+
+  /**
+   * The guards of resources every tenant shares in one PostgreSQL (README "Resource isolation").
+   *
+   * @param maxLocksPerTenant  lock-table entries one tenant role may hold, all its sessions together;
+   *                           0: a tenth of the server's lock table, read at start
+   * @param lockCheckIntervalMs how often the lock guard samples {@code pg_locks}
+   * @param lockPenaltyMs      how long an ended offender's requests answer {@code resource_limit}
+   * @param tempFileLimitMb    {@code temp_file_limit} set on every tenant role; 0: none
+   * @param maxTenantBytes     default disk quota per tenant database; 0: none
+   * @param quotaCheckIntervalMs how often tenant database sizes are measured
+   */
+  public record ResourceLimits(long maxLocksPerTenant, long lockCheckIntervalMs, long lockPenaltyMs,
+                               long tempFileLimitMb, long maxTenantBytes, long quotaCheckIntervalMs) {
   }
 
   static AppConfig from(JsonObject json) {
@@ -103,7 +119,17 @@ public record AppConfig(
     return new AppConfig(nodeId, nodeRegion, http, hostedRegions(json, topology), Path.of(string(json, "dataDir")),
         optionalString(json, "adminToken"), optionalString(json, "tenantSecret"), database,
         longIn(json, "keepWarm.intervalMs", 100, 86_400_000L), compute, limits, bool(json, "ops.public"),
-        longIn(json, "shutdown.drainMs", 0, 600_000), cluster, logging(json), topology);
+        longIn(json, "shutdown.drainMs", 0, 600_000), cluster, logging(json), topology, resourceLimits(json));
+  }
+
+  private static ResourceLimits resourceLimits(JsonObject json) {
+    return new ResourceLimits(
+        longIn(json, "limits.maxLocksPerTenant", 0, 100_000_000),
+        longIn(json, "limits.lockCheckIntervalMs", 100, 3_600_000),
+        longIn(json, "limits.lockPenaltyMs", 0, 3_600_000),
+        longIn(json, "limits.tempFileLimitMb", 0, 2_000_000_000),
+        longIn(json, "limits.maxTenantBytes", 0, Long.MAX_VALUE),
+        longIn(json, "limits.quotaCheckIntervalMs", 100, 86_400_000));
   }
 
   private static Logging logging(JsonObject json) {

@@ -41,7 +41,7 @@ public final class PgTargets {
         .setPassword(secrets.rolePassword(name))
         .setCachePreparedStatements(true)
         .setPreparedStatementCacheMaxSize(128)
-        .setPreparedStatementCacheSqlLimit(STATEMENT_CACHE_SQL_LIMIT)
+        .setPreparedStatementCacheSqlLimit(STATEMENT_CACHE_SQL_LIMIT) // compute narrows this to texts without literals
         .setReconnectAttempts(0)
         .addProperty("statement_timeout", Integer.toString(statementTimeoutMs))
         .addProperty("idle_in_transaction_session_timeout", Integer.toString(statementTimeoutMs));

@@ -10,6 +10,9 @@ package dev.pgdo.tenant;
  */
 public final class TenantNames {
 
+  /** A POSIX regular expression (for SQL's {@code ~}) that matches exactly the names {@link #of} makes. */
+  public static final String SQL_PATTERN = "^t_[0-9a-f]{24}$";
+
   private final Secrets secrets;
 
   public TenantNames(Secrets secrets) {

@@ -36,17 +36,29 @@ public final class TenantStore {
   private final TenantNames names;
   private final int statementTimeoutMs;
   private final int roleConnectionLimit;
+  private final RoleLimits roleLimits;
+  private final TenantQuotas quotas;
 
   /**
    * @param admin a pool of admin connections to the metadata database
    * @param roleConnectionLimit the CONNECTION LIMIT of each tenant role
+   * @param roleLimits settings every tenant role gets that the tenant cannot raise
+   * @param defaultMaxBytes the disk quota of tenants without their own (0: none)
    */
-  public TenantStore(Pool admin, Secrets secrets, int statementTimeoutMs, int roleConnectionLimit) {
+  public TenantStore(Pool admin, Secrets secrets, int statementTimeoutMs, int roleConnectionLimit,
+                     RoleLimits roleLimits, long defaultMaxBytes) {
     this.admin = admin;
     this.secrets = secrets;
     this.names = new TenantNames(secrets);
     this.statementTimeoutMs = statementTimeoutMs;
     this.roleConnectionLimit = roleConnectionLimit;
+    this.roleLimits = roleLimits;
+    this.quotas = new TenantQuotas(admin, names, defaultMaxBytes);
+  }
+
+  /** Disk quotas and sizes of the tenants of this registry. */
+  public TenantQuotas quotas() {
+    return quotas;
   }
 
   /** Proves the database answers. */
@@ -63,6 +75,8 @@ public final class TenantStore {
    */
   public Future<Void> bootstrap(String metadataDb, boolean ownsServer) {
     Future<Void> done = admin.query(SqlQueries.CREATE_TENANTS_TABLE).execute()
+        .compose(v -> quotas.bootstrap())
+        .compose(v -> roleLimits.applyToAll(admin))
         .compose(v -> admin.query("REVOKE ALL ON DATABASE " + quote(metadataDb) + " FROM PUBLIC").execute())
         .compose(v -> admin.query("REVOKE ALL ON SCHEMA public FROM PUBLIC").execute())
         .mapEmpty();
@@ -86,8 +100,9 @@ public final class TenantStore {
                 log.error("provisioning tenant {} failed: {}", tenant, err.getMessage());
                 return deprovision(conn, tenant)
                     .eventually(() -> conn.preparedQuery(SqlQueries.DELETE_TENANT).execute(Tuple.of(tenant)))
-                    .transform(ignored -> Future.failedFuture(
-                        new PgdoException(ErrorCode.INTERNAL_ERROR, "the tenant could not be provisioned")));
+                    .transform(ignored -> Future.failedFuture(ServerExhaustion.is(err)
+                        ? ServerExhaustion.unavailable(err)
+                        : new PgdoException(ErrorCode.INTERNAL_ERROR, "the tenant could not be provisioned")));
               })
               .map(v -> new JsonObject().put("tenant", tenant).put("token", token));
         }));
@@ -179,6 +194,7 @@ public final class TenantStore {
         .compose(v -> conn.query("ALTER ROLE " + role + " SET statement_timeout = " + statementTimeoutMs).execute())
         .compose(v -> conn.query("ALTER ROLE " + role + " SET idle_in_transaction_session_timeout = "
             + statementTimeoutMs).execute())
+        .compose(v -> roleLimits.apply(conn, name))
         .compose(v -> conn.query("CREATE DATABASE " + role + " OWNER " + role).execute())
         .compose(v -> conn.query("REVOKE ALL ON DATABASE " + role + " FROM PUBLIC").execute())
         .mapEmpty();

@@ -1,6 +1,9 @@
 package dev.pgdo.web;
 
 import dev.pgdo.bus.Addresses;
+import dev.pgdo.bus.ErrorCode;
+import dev.pgdo.bus.PgdoException;
+import dev.pgdo.tenant.ServerExhaustion;
 import dev.pgdo.tenant.TenantId;
 import dev.pgdo.tenant.TenantStore;
 import io.vertx.core.Future;
@@ -8,11 +11,17 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 
 import java.util.function.Function;
 
-/** The admin API of API.md: create, rotate the token of, describe and delete tenants. */
+/**
+ * The admin API of API.md: create, rotate the token of, describe and delete tenants; and the
+ * disk quota of a tenant ({@code PUT /v1/tenants/{tenant}/quota}, README "Resource isolation").
+ */
 final class AdminRoutes {
+
+  private static final int QUOTA_BODY_LIMIT = 1024;
 
   private final Vertx vertx;
   private final TenantStore tenants;
@@ -31,7 +40,17 @@ final class AdminRoutes {
         tenants.create(tenant).andThen(done -> changed(tenant))));
     router.post("/v1/tenants/:tenant/token").handler(ctx -> admin(ctx, 200, tenant ->
         tenants.rotateToken(tenant).andThen(done -> changed(tenant))));
-    router.get("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 200, tenants::describe));
+    router.get("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 200, tenant -> tenants.describe(tenant)
+        .compose(described -> tenants.quotas().usage(tenant)
+            // a size the admin user may not read is left out, not a failed describe
+            .otherwise(new JsonObject())
+            .map(usage -> described.mergeIn(usage)))));
+    router.put("/v1/tenants/:tenant/quota").handler(BodyHandler.create(false).setBodyLimit(QUOTA_BODY_LIMIT))
+        .handler(ctx -> admin(ctx, 200, tenant -> tenants.quotas().setMaxBytes(tenant, maxBytes(ctx))
+            .map(usage -> {
+              vertx.eventBus().publish(Addresses.RESOURCE_GUARD, new JsonObject().put("kind", "measure"));
+              return new JsonObject().put("tenant", tenant).mergeIn(usage);
+            })));
     router.delete("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 204, tenant ->
         tenants.delete(tenant).andThen(done -> changed(tenant)).map(v -> null)));
   }
@@ -46,6 +65,8 @@ final class AdminRoutes {
           return t;
         })
         .compose(action)
+        // PostgreSQL out of a shared resource (lock table, memory, connections): 503, never 500
+        .recover(err -> Future.failedFuture(ServerExhaustion.is(err) ? ServerExhaustion.unavailable(err) : err))
         .onSuccess(body -> {
           if (body == null) {
             ctx.response().setStatusCode(status).end();
@@ -54,6 +75,26 @@ final class AdminRoutes {
           }
         })
         .onFailure(ctx::fail);
+  }
+
+  /** {@code {"maxBytes": n}}: bytes, 0 for no quota, null for the default. */
+  private static Long maxBytes(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException notJson) {
+      body = null;
+    }
+    if (body == null || !body.containsKey("maxBytes")
+        || !(body.getValue("maxBytes") == null || body.getValue("maxBytes") instanceof Number)) {
+      throw new PgdoException(ErrorCode.INVALID_REQUEST,
+          "expected {\"maxBytes\": <bytes, 0 for no quota, or null for the default>}");
+    }
+    Number n = (Number) body.getValue("maxBytes");
+    if (n != null && n.doubleValue() != n.longValue()) {
+      throw new PgdoException(ErrorCode.INVALID_REQUEST, "maxBytes must be an integer");
+    }
+    return n == null ? null : n.longValue();
   }
 
   /** Every node drops its cached token hash and its pools for the tenant. */

@@ -2,6 +2,7 @@ package dev.pgdo.web;
 
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
+import dev.pgdo.tenant.ServerExhaustion;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpServerRequest;
@@ -32,31 +33,41 @@ final class ErrorResponses {
       ctx.response().reset();
       return;
     }
-    Throwable failure = ctx.failure();
-    int status;
-    JsonObject body;
+    Resolved error = resolve(ctx.failure(), ctx.statusCode());
+    metrics.error(error.code());
+    send(ctx, error.status(), error.body());
+  }
+
+  /** A failure as API.md answers it: the status and the {@code {"error": {...}}} body. */
+  record Resolved(int status, JsonObject body) {
+    String code() {
+      return body.getJsonObject("error").getString("code");
+    }
+  }
+
+  /**
+   * The one translation of a failure into API.md's status and body, shared by every dialect of
+   * the query path (the Neon dialect re-encodes the result).
+   *
+   * @param failure    the failure, or null when only a status is known
+   * @param statusCode the status the router set (used when {@code failure} is null or unknown)
+   */
+  static Resolved resolve(Throwable failure, int statusCode) {
     if (failure == null) {
-      PgdoException error = forStatus(ctx.statusCode());
-      status = error.code().status();
-      body = error.toJson();
-    } else if (failure instanceof ReplyException reply) {
+      PgdoException error = forStatus(statusCode);
+      return new Resolved(error.code().status(), error.toJson());
+    }
+    if (failure instanceof ReplyException reply) {
       JsonObject sent = reply.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE
           ? PgdoException.errorBody(reply) : null;
       if (sent != null) {
-        status = reply.failureCode();
-        body = sent;
-      } else {
-        PgdoException error = fromReply(reply);
-        status = error.code().status();
-        body = error.toJson();
+        return new Resolved(reply.failureCode(), sent);
       }
-    } else {
-      PgdoException error = translate(failure, ctx.statusCode());
-      status = error.code().status();
-      body = error.toJson();
+      PgdoException error = fromReply(reply);
+      return new Resolved(error.code().status(), error.toJson());
     }
-    metrics.error(body.getJsonObject("error").getString("code"));
-    send(ctx, status, body);
+    PgdoException error = translate(failure, statusCode);
+    return new Resolved(error.code().status(), error.toJson());
   }
 
   static void send(RoutingContext ctx, int status, JsonObject body) {
@@ -102,6 +113,9 @@ final class ErrorResponses {
     }
     if (failure instanceof DecodeException) {
       return new PgdoException(ErrorCode.INVALID_REQUEST, "the body is not valid JSON");
+    }
+    if (ServerExhaustion.is(failure)) {
+      return ServerExhaustion.unavailable(failure); // e.g. a token lookup while the lock table is full
     }
     if (failure instanceof ConnectionPoolTooBusyException) {
       // the admin pool (token lookups, admin calls) is saturated: shed load instead of queueing

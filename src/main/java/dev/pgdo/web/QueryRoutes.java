@@ -1,22 +1,18 @@
 package dev.pgdo.web;
 
-import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
 import dev.pgdo.bus.Timings;
 import dev.pgdo.client.PgdoClient;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.routing.ColoDetector;
-import dev.pgdo.tenant.TenantId;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
-import java.util.Locale;
 import java.util.UUID;
 
 /**
@@ -24,6 +20,10 @@ import java.util.UUID;
  * through {@link PgdoClient}. The answer carries {@code compute} and {@code timings}, and the
  * same facts as headers: {@code X-Pgdo-Member}, {@code X-Pgdo-Region}, {@code X-Pgdo-Warm} and
  * {@code Server-Timing} (route, wait, connect, query).
+ *
+ * <p>Two dialects share this one path: API.md's ({@code /v1/query/{tenant}}) and Neon's
+ * serverless driver protocol ({@code /sql}). A {@link QueryDialect} only decodes the request and
+ * encodes the answer or error; everything between is the same code.
  */
 final class QueryRoutes {
 
@@ -45,25 +45,41 @@ final class QueryRoutes {
   }
 
   void mount(Router router) {
+    QueryDialect v1 = new V1Dialect();
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.limits().maxBodyBytes());
-    router.post("/v1/query/:tenant").handler(body).handler(this::onQuery);
-    router.post("/query/:tenant").handler(body).handler(this::onQuery);
+    router.post("/v1/query/:tenant").handler(body).handler(ctx -> onQuery(ctx, v1));
+    router.post("/query/:tenant").handler(body).handler(ctx -> onQuery(ctx, v1));
+
+    NeonDialect neon = new NeonDialect(metrics);
+    router.route(NeonDialect.PATH).handler(NeonDialect.cors());
+    router.post(NeonDialect.PATH)
+        .handler(BodyHandler.create(false).setBodyLimit(NeonDialect.MAX_BODY_BYTES))
+        .handler(ctx -> onQuery(ctx, neon))
+        // the body limit and anything else failing on this route answer in Neon's error shape
+        .failureHandler(ctx -> neon.fail(ctx, ctx.failure()));
   }
 
-  private void onQuery(RoutingContext ctx) {
+  private void onQuery(RoutingContext ctx, QueryDialect dialect) {
     long start = System.nanoTime();
-    String tenant = ctx.pathParam("tenant");
-    if (!TenantId.isValid(tenant)) {
-      ctx.fail(new PgdoException(ErrorCode.INVALID_TENANT, "tenant ids match ^[a-z0-9][a-z0-9_-]{0,62}$"));
+    QueryDialect.Caller caller;
+    try {
+      caller = dialect.caller(ctx);
+    } catch (PgdoException refused) {
+      dialect.fail(ctx, refused);
       return;
     }
+    String tenant = caller.tenant();
     String colo = ColoDetector.detect(ctx.request().getHeader("X-Colo"), ctx.request().getHeader("CF-Ray"),
         ctx.request().getParam("colo"));
-    metrics.request(colo);
+    metrics.request(colo, dialect.label());
     long[] routedAt = new long[1];
-    auth.authenticate(tenant, AccessControl.bearer(ctx))
+    auth.authenticate(tenant, caller.token())
         .compose(v -> {
-          JsonObject body = jsonBody(ctx).put("tenant", tenant);
+          JsonObject body = dialect.queryBody(ctx);
+          if (body == null) {
+            return Future.succeededFuture((JsonObject) null);
+          }
+          body.put("tenant", tenant);
           String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
           if (idempotencyKey != null) {
             body.put("idempotencyKey", idempotencyKey);
@@ -83,11 +99,15 @@ final class QueryRoutes {
           });
         })
         .onSuccess(result -> {
+          if (result == null) {
+            dialect.answerNothingToRun(ctx);
+            return;
+          }
           JsonObject answer = present(result, colo, start);
           timingHeaders(ctx.response(), answer, start, routedAt[0]);
-          ErrorResponses.sendJson(ctx, 200, answer);
+          dialect.answer(ctx, answer);
         })
-        .onFailure(ctx::fail);
+        .onFailure(failure -> dialect.fail(ctx, failure));
   }
 
   private void countFallback(String colo) {
@@ -127,22 +147,5 @@ final class QueryRoutes {
         .putHeader("X-Pgdo-Warm", Boolean.toString(compute.getBoolean("warm")))
         .putHeader("Server-Timing", "route;dur=" + route + ", wait;dur=" + wait + ", connect;dur=" + connect
             + ", query;dur=" + query);
-  }
-
-  private static JsonObject jsonBody(RoutingContext ctx) {
-    String contentType = ctx.request().getHeader("Content-Type");
-    String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-    if (!mediaType.equals("application/json")) {
-      throw new PgdoException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "the body must be declared application/json");
-    }
-    Buffer raw = ctx.body().buffer();
-    if (raw == null || raw.length() == 0) {
-      throw new PgdoException(ErrorCode.INVALID_REQUEST, "the body is empty; expected a JSON object");
-    }
-    try {
-      return new JsonObject(raw);
-    } catch (RuntimeException e) {
-      throw new PgdoException(ErrorCode.INVALID_REQUEST, "the body is not a JSON object");
-    }
   }
 }

@@ -5,6 +5,7 @@ import dev.pgdo.bus.BusHeaders;
 import dev.pgdo.cluster.ClusterView;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.routing.Topology;
+import dev.pgdo.tenant.TenantRestrictions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -92,6 +93,7 @@ final class StatusCollector {
           .put("nodes", nodes)
           .put("regions", regions)
           .put("warmHitRate", total == 0 ? null : (double) hits / total)
+          .put("tenantStorage", TenantRestrictions.of(vertx).lastMeasurement())
           .put("coloTraffic", new JsonObject(new java.util.LinkedHashMap<>(metrics.coloTraffic()))));
     });
   }

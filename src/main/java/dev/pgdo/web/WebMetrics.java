@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The front door's own meters, with bounded labels only: requests by colo (the configured colos,
- * plus {@code other} and {@code none}), region fall-backs by from/to region, errors by code.
+ * plus {@code other} and {@code none}) and dialect ({@code v1} or {@code neon}), region
+ * fall-backs by from/to region, errors by code.
  * Also keeps this node's traffic by colo for {@code /v1/status}. Thread-safe: one per node,
  * shared by its web verticle instances.
  */
@@ -17,18 +18,24 @@ public final class WebMetrics {
 
   private final MeterRegistry registry;
   private final Set<String> knownColos;
-  private final Map<String, Counter> byColo = new ConcurrentHashMap<>();
+  /** Keyed by colo label, then dialect label: both bounded. */
+  private final Map<String, Map<String, Counter>> byColo = new ConcurrentHashMap<>();
 
   public WebMetrics(MeterRegistry registry, Set<String> knownColos) {
     this.registry = registry;
     this.knownColos = knownColos;
   }
 
-  /** @param colo the detected colo, or null */
-  void request(String colo) {
+  /**
+   * @param colo    the detected colo, or null
+   * @param dialect the query path's dialect label ({@code v1} or {@code neon})
+   */
+  void request(String colo, String dialect) {
     String label = colo == null ? "none" : knownColos.contains(colo) ? colo : "other";
-    byColo.computeIfAbsent(label, l -> Counter.builder("pgdo.requests").tag("colo", l)
-        .description("Queries received, by edge colo").register(registry)).increment();
+    byColo.computeIfAbsent(label, l -> new ConcurrentHashMap<>())
+        .computeIfAbsent(dialect, d -> Counter.builder("pgdo.requests").tag("colo", label).tag("dialect", d)
+            .description("Queries received, by edge colo and dialect").register(registry))
+        .increment();
   }
 
   /** A request from a region without a pool of its own, served by another region's pool. */
@@ -43,7 +50,8 @@ public final class WebMetrics {
   /** Queries received by this node since it started, by colo label. */
   Map<String, Long> coloTraffic() {
     Map<String, Long> traffic = new java.util.TreeMap<>();
-    byColo.forEach((colo, counter) -> traffic.put(colo, (long) counter.count()));
+    byColo.forEach((colo, byDialect) -> traffic.put(colo,
+        byDialect.values().stream().mapToLong(counter -> (long) counter.count()).sum()));
     return traffic;
   }
 }

@@ -6,6 +6,7 @@ import dev.pgdo.config.AppConfig;
 import dev.pgdo.config.ConfigLoader;
 import dev.pgdo.db.PgTargets;
 import dev.pgdo.it.TestNode;
+import dev.pgdo.tenant.RoleLimits;
 import dev.pgdo.tenant.Secrets;
 import dev.pgdo.tenant.TenantStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -73,7 +74,8 @@ class ComputeVerticleStartTest {
         config.limits().statementTimeoutMs());
     admin = PgBuilder.pool().with(new PoolOptions().setMaxSize(2))
         .connectingTo(targets.admin(config.database().metadataDb())).using(vertx).build();
-    TenantStore tenants = new TenantStore(admin, targets.secrets(), config.limits().statementTimeoutMs(), 10);
+    TenantStore tenants = new TenantStore(admin, targets.secrets(), config.limits().statementTimeoutMs(), 10,
+        new RoleLimits(config.resources().tempFileLimitMb()), config.resources().maxTenantBytes());
     ConcurrentLinkedQueue<Throwable> uncaught = new ConcurrentLinkedQueue<>();
     vertx.exceptionHandler(uncaught::add);
 
