@@ -33,6 +33,13 @@ public final class Addresses {
   /** Cluster-wide map: member address → Vert.x node id of the node that holds its claim. */
   public static final String PLACEMENT_MAP = "pgdo.placement";
 
+  /**
+   * Cluster-wide map: Vert.x node id → node name, for every node whose placement verticle runs.
+   * Only those nodes are given members: a node is visible in the cluster seconds before it can
+   * deploy one, and a member handed to it earlier would be absent meanwhile.
+   */
+  public static final String PLACING_NODES_MAP = "pgdo.placing-nodes";
+
   /** Cluster-wide map: member address → the tenants its last host kept warm, for the next host to pre-warm. */
   public static final String RECENT_TENANTS_MAP = "pgdo.recent-tenants";
 

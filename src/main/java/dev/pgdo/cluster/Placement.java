@@ -6,7 +6,6 @@ import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.spi.cluster.NodeInfo;
@@ -16,7 +15,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,31 +40,21 @@ public final class Placement extends VerticleBase {
    * how long a missed trigger can delay a placement.
    */
   private static final long ROUND_INTERVAL_MS = 1_000;
-  /**
-   * How long a handed-over member keeps answering "moved" before its consumer goes away: long
-   * enough for every node's event-bus view to learn the new host's consumer (Hazelcast
-   * propagates the registry in well under a second on a healthy network).
-   */
-  private static final long HAND_OVER_GRACE_MS = 1_500;
-  /** Added to {@code shutdown.drainMs} for the hand-over request: the member replies only after draining. */
-  private static final long HAND_OVER_REPLY_MARGIN_MS = 1_000;
 
   private final AppConfig config;
   private final ClusterView view;
   private final ClusterManager clusterManager;
   private final BiFunction<String, Integer, Deployable> memberFactory;
+  private final Membership membership;
   /** Members running here: address → deployment id. */
   private final Map<String, String> deployments = new HashMap<>();
-  /** Members whose hand-over (drain, then claim release) is under way. */
-  private final Set<String> handingOver = new HashSet<>();
-  /** Members handed over but still answering "moved" for the grace period: address → deployment id. */
-  private final Map<String, String> releasing = new HashMap<>();
-  /** Every hand-over not finished yet (including its grace period): address → its completion. */
-  private final Map<String, Future<Void>> releases = new HashMap<>();
   /** Members an operator took out of service here: kept claimed, not redeployed. */
   private final Set<String> disabled = new HashSet<>();
 
+  private HandOvers handOvers;
   private AsyncMap<String, String> claims;
+  /** {@code Addresses.PLACING_NODES_MAP}: the nodes that may be given members. */
+  private AsyncMap<String, String> placingNodes;
   private Future<Void> roundInProgress;
   /** The round asked for while one was running; it runs once that one ends. */
   private Promise<Void> nextRound;
@@ -84,10 +72,12 @@ public final class Placement extends VerticleBase {
     this.view = view;
     this.clusterManager = clusterManager;
     this.memberFactory = memberFactory;
+    this.membership = new Membership(view, clusterManager);
   }
 
   @Override
   public Future<?> start() {
+    handOvers = new HandOvers(vertx, config.drainMs(), this::checkReleased);
     view.onNodeLeft(nodeId -> context.runOnContext(v -> round()));
     vertx.setPeriodic(ROUND_INTERVAL_MS, id -> round());
     Future<Void> changed = vertx.eventBus().consumer(Addresses.PLACEMENT_CHANGED, msg -> {
@@ -99,9 +89,16 @@ public final class Placement extends VerticleBase {
       round();
     }).completion();
     return Future.all(changed, leavingNodes)
+        .compose(v -> vertx.sharedData().<String, String>getAsyncMap(Addresses.PLACING_NODES_MAP))
+        .compose(map -> {
+          placingNodes = map;
+          return map.put(view.self().id(), view.self().name());
+        })
         .compose(v -> vertx.sharedData().<String, String>getAsyncMap(Addresses.PLACEMENT_MAP))
         .compose(map -> {
           claims = map;
+          // the others may now hand this node its members: tell them to look
+          vertx.eventBus().publish(Addresses.PLACEMENT_CHANGED, view.self().id());
           return round();
         });
   }
@@ -116,6 +113,7 @@ public final class Placement extends VerticleBase {
     context.runOnContext(v -> {
       leaving = true;
       view.markLeaving(view.self().id());
+      placingNodes.remove(view.self().id());
       vertx.eventBus().publish(Addresses.NODE_LEAVING, view.self().id());
       allReleased = Promise.promise();
       round();
@@ -123,7 +121,7 @@ public final class Placement extends VerticleBase {
           .timeout(timeoutMs, TimeUnit.MILLISECONDS)
           .onComplete(r -> {
             if (r.failed()) {
-              log.warn("leaving with hand-overs unfinished after {} ms: {}", timeoutMs, releases.keySet());
+              log.warn("leaving with hand-overs unfinished after {} ms: {}", timeoutMs, handOvers.unfinished());
             }
             done.complete();
           });
@@ -155,8 +153,9 @@ public final class Placement extends VerticleBase {
       }
       return nextRound.future();
     }
-    Future<Void> round = refreshLiveNodes()
-        .compose(membership -> claims.entries().compose(current -> apply(membership, current)))
+    Future<Void> round = membership.refresh()
+        .compose(membership -> placingNodes.keys().compose(placing -> claims.entries()
+            .compose(current -> apply(membership, placing, current))))
         .onFailure(err -> log.warn("placement round failed: {}", err.getMessage()))
         .otherwiseEmpty();
     roundInProgress = round;
@@ -172,51 +171,34 @@ public final class Placement extends VerticleBase {
     return round;
   }
 
-  /** Reads the membership list and the details of nodes not known yet into the cluster view. */
-  private Future<Set<String>> refreshLiveNodes() {
-    if (clusterManager == null) {
-      return Future.succeededFuture(Set.of(view.self().id()));
-    }
-    List<String> ids = clusterManager.getNodes();
-    Map<String, ClusterView.NodeInfo> known = view.live();
-    List<Future<ClusterView.NodeInfo>> lookups = new ArrayList<>();
-    for (String id : ids) {
-      if (known.containsKey(id)) {
-        lookups.add(Future.succeededFuture(known.get(id)));
-      } else {
-        Promise<NodeInfo> info = Promise.promise();
-        clusterManager.getNodeInfo(id, info);
-        // A member that has not finished joining has no info yet: it is picked up next round.
-        lookups.add(info.future().map(i -> ClusterView.NodeInfo.fromMetadata(id, i.metadata())).otherwiseEmpty());
-      }
-    }
-    return Future.join(lookups).transform(done -> {
-      Map<String, ClusterView.NodeInfo> live = new LinkedHashMap<>();
-      for (Future<ClusterView.NodeInfo> lookup : lookups) {
-        if (lookup.succeeded() && lookup.result() != null) {
-          live.put(lookup.result().id(), lookup.result());
-        }
-      }
-      live.put(view.self().id(), view.self());
-      view.updateLive(live);
-      return Future.succeededFuture(Set.copyOf(ids));
-    });
-  }
-
   /** Completes {@link #leave}'s wait once nothing is left to hand over. */
   private void checkReleased() {
-    if (allReleased != null && deployments.isEmpty() && releasing.isEmpty() && handingOver.isEmpty()
-        && releases.isEmpty() && roundInProgress == null) {
+    if (allReleased != null && deployments.isEmpty() && handOvers.none() && roundInProgress == null) {
       allReleased.tryComplete();
     }
   }
 
-  /** @param membership the Vert.x node ids in the cluster's membership list at the start of this round */
-  private Future<Void> apply(Set<String> membership, Map<String, String> current) {
-    PlacementPlan.Local local = new PlacementPlan.Local(Set.copyOf(deployments.keySet()), Set.copyOf(releasing.keySet()),
-        Set.copyOf(handingOver), Set.copyOf(disabled), leaving);
-    List<PlacementPlan.Action> actions = PlacementPlan.plan(config.topology(), view.live().values(),
-        view.leavingNodes(), membership, current, view.self().id(), local);
+  /**
+   * @param membership the Vert.x node ids in the cluster's membership list at the start of this round
+   * @param placing    the nodes whose placement verticle runs ({@code Addresses.PLACING_NODES_MAP})
+   */
+  private Future<Void> apply(Set<String> membership, Set<String> placing, Map<String, String> current) {
+    String self = view.self().id();
+    for (String node : placing) {
+      if (!membership.contains(node)) {
+        placingNodes.remove(node); // a node that died; any node may clean up after it
+      }
+    }
+    if (!leaving && !placing.contains(self)) {
+      placingNodes.put(self, view.self().name()); // removed by a node whose membership list lagged
+    }
+    List<ClusterView.NodeInfo> hosts = view.live().values().stream()
+        .filter(n -> n.id().equals(self) || placing.contains(n.id()))
+        .toList();
+    PlacementPlan.Local local = new PlacementPlan.Local(Set.copyOf(deployments.keySet()), handOvers.inGrace(),
+        handOvers.draining(), Set.copyOf(disabled), leaving);
+    List<PlacementPlan.Action> actions = PlacementPlan.plan(config.topology(), hosts,
+        view.leavingNodes(), membership, current, self, local);
     Map<String, String> owners = new HashMap<>(current);
     List<Future<Void>> steps = new ArrayList<>();
     for (PlacementPlan.Action action : actions) {
@@ -253,11 +235,8 @@ public final class Placement extends VerticleBase {
     }
     PlacementPlan.Release a = (PlacementPlan.Release) action;
     // Hand-overs run on their own (each takes up to drainMs); the round does not wait.
-    handingOver.add(a.address());
-    Future<Void> release = release(a.address());
-    if (!release.isComplete()) {
-      releases.put(a.address(), release);
-    }
+    handOvers.start(a.address(), deployments.remove(a.address()),
+        () -> claims.removeIfPresent(a.address(), self));
     owners.remove(a.address());
     return Future.succeededFuture();
   }
@@ -286,47 +265,5 @@ public final class Placement extends VerticleBase {
           return claims.removeIfPresent(address, view.self().id()).map((String) null);
         })
         .mapEmpty();
-  }
-
-  /**
-   * Hands a member over without losing a message: the member first stops running queries (it
-   * answers "moved", which senders treat like an absent member) and finishes the running ones;
-   * then the claim is given back, so the new host can register; only after a grace period, once
-   * every node's view of the bus has caught up, is the old consumer removed. A message routed on
-   * a stale view in between is redirected rather than lost. Completes once the old consumer is gone.
-   */
-  private Future<Void> release(String address) {
-    String id = deployments.remove(address);
-    if (id != null) {
-      releasing.put(address, id);
-    }
-    Future<Void> drained = id == null ? Future.succeededFuture()
-        : vertx.eventBus().request(Addresses.handOver(address), null,
-                new DeliveryOptions().setSendTimeout(config.drainMs() + HAND_OVER_REPLY_MARGIN_MS))
-            .<Void>mapEmpty()
-            .otherwiseEmpty();
-    return drained
-        .compose(v -> claims.removeIfPresent(address, view.self().id()))
-        .transform(removed -> {
-          handingOver.remove(address);
-          if (removed.failed()) {
-            log.warn("could not give back the claim on {}: {}", address, removed.cause().getMessage());
-          } else {
-            log.info("handed over {}", address);
-          }
-          vertx.eventBus().publish(Addresses.PLACEMENT_CHANGED, address);
-          if (id == null) {
-            return Future.<Void>succeededFuture();
-          }
-          // Whatever happened to the claim, the old instance goes away after the grace period.
-          return vertx.timer(HAND_OVER_GRACE_MS, TimeUnit.MILLISECONDS)
-              .compose(t -> vertx.undeploy(id))
-              .otherwiseEmpty()
-              .andThen(done -> releasing.remove(address));
-        })
-        .andThen(done -> {
-          releases.remove(address);
-          checkReleased();
-        });
   }
 }
