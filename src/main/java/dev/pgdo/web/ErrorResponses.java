@@ -77,6 +77,18 @@ final class ErrorResponses {
     sendJson(ctx, status, body);
   }
 
+  /**
+   * A 400 {@code invalid_request} for a request whose URI cannot be decoded. Its framing is
+   * sound, so the connection stays open: closing it while the client is still sending a body
+   * would reset the connection and lose this answer.
+   */
+  static void invalidUri(HttpServerRequest request, String why) {
+    request.response()
+        .setStatusCode(400)
+        .putHeader("Content-Type", "application/json")
+        .end(new PgdoException(ErrorCode.INVALID_REQUEST, why).toJson().toBuffer());
+  }
+
   /** A 400 {@code invalid_request} for a request that never reached the router; closes the connection. */
   static void reject(HttpServerRequest request, String why) {
     request.response()

@@ -76,9 +76,9 @@ public final class WebVerticle extends VerticleBase {
             return;
           }
           if (!decodable(request.path())) {
-            guard.reject(request, "malformed %-escape in the request path");
+            ErrorResponses.invalidUri(request, "malformed %-escape in the request path");
           } else if (!decodable(request.query())) {
-            guard.reject(request, "malformed %-escape in the query string");
+            ErrorResponses.invalidUri(request, "malformed %-escape in the query string");
           } else {
             router.handle(request);
           }
