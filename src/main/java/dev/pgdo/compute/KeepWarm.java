@@ -10,8 +10,9 @@ import java.util.List;
 
 /**
  * One member's keep-warm rounds: pings every idle connection (a dead one is replaced) and tops
- * each tenant up to {@code compute.warmConnectionsPerTenant}, so that user queries do not pay
- * for connection set-up or meet a dead connection. Not thread-safe: the member's event loop.
+ * each tenant up to its warm floor (its recent peak of concurrent statements, at least
+ * {@code compute.warmConnectionsPerTenant}; see {@link TenantPool#nextWarmFloor}), so that user
+ * queries do not pay for connection set-up or meet a dead connection. Not thread-safe: the member's event loop.
  */
 final class KeepWarm {
 
@@ -48,7 +49,7 @@ final class KeepWarm {
     List<Future<Boolean>> pings = new ArrayList<>();
     for (TenantPool pool : pools.all()) {
       int idle = pool.connections() - pool.inFlight();
-      int toOpen = warmConnectionsPerTenant - pool.connections();
+      int toOpen = pool.nextWarmFloor(warmConnectionsPerTenant) - pool.connections();
       for (int i = 0; i < Math.max(idle, toOpen); i++) {
         pings.add(ping(pool));
       }

@@ -57,8 +57,18 @@ final class QueryExecutor {
     this.statementTimeoutMs = statementTimeoutMs;
   }
 
-  /** @param cancelId an id under which {@link #cancel} can stop this request, or null */
-  Future<JsonObject> execute(QueryRequest request, TenantPool pool, String cancelId) {
+  /** What a request learnt of its connection, for {@code compute.warm}: set once the pool lent it one. */
+  static final class ConnectionUse {
+    /** The connection was open already: the request paid no connection set-up. */
+    boolean warm;
+  }
+
+  /**
+   * @param cancelId an id under which {@link #cancel} can stop this request, or null
+   * @param use      told whether the request's connection was warm, whether the request then
+   *                 succeeds or fails
+   */
+  Future<JsonObject> execute(QueryRequest request, TenantPool pool, String cancelId, ConnectionUse use) {
     long start = System.nanoTime();
     long[] connectedAt = new long[1];
     return pool.withConnection(conn -> {
@@ -69,6 +79,7 @@ final class QueryExecutor {
         running.put(cancelId, cancellable);
       }
       WireTap tap = WireTap.of(conn);
+      use.warm = tap.warm();
       Future<List<JsonObject>> results;
       if (request.idempotencyKey() != null && !request.readOnly()) {
         results = idempotent(conn, tap, pool, request);

@@ -45,21 +45,20 @@ final class QueryService {
   Future<JsonObject> run(QueryRequest request, String cancelId) {
     long start = System.nanoTime();
     running++;
-    boolean[] warmHit = new boolean[1];
+    QueryExecutor.ConnectionUse use = new QueryExecutor.ConnectionUse();
     return Future.succeededFuture()
         .compose(v -> {
           TenantPool pool = pools.get(request.tenant());
           pool.admit(request);
-          warmHit[0] = pool.hasIdleConnection();
-          return executor.execute(request, pool, cancelId);
+          return executor.execute(request, pool, cancelId, use);
         })
         .andThen(done -> finished())
         .map(body -> {
-          stats.recordQuery(warmHit[0], true, System.nanoTime() - start);
-          return body.put("compute", member.copy().put("warm", warmHit[0]));
+          stats.recordQuery(use.warm, true, System.nanoTime() - start);
+          return body.put("compute", member.copy().put("warm", use.warm));
         })
         .recover(err -> {
-          stats.recordQuery(warmHit[0], false, System.nanoTime() - start);
+          stats.recordQuery(use.warm, false, System.nanoTime() - start);
           PgdoException error = PgErrors.translate(err);
           if (error.code() == ErrorCode.UNAUTHORIZED || PgErrors.isStatementCacheBroken(err)) {
             pools.evict(request.tenant()); // the next query starts from fresh connections

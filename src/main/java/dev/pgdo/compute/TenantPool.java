@@ -64,6 +64,10 @@ final class TenantPool {
       .build();
   private int permits;
   private int inFlight;
+  /** The most statements running or waiting at once since the last {@link #nextWarmFloor}. */
+  private int peakDemand;
+  /** The connections keep-warm keeps open: the recent peak demand, decaying by one per round. */
+  private int warmFloor;
   private boolean retired;
   private boolean closed;
   private boolean idempotencyTableReady;
@@ -103,17 +107,24 @@ final class TenantPool {
     return permits;
   }
 
-  /** True when an open connection is free right now, so the next statement needs no connection set-up. */
-  boolean hasIdleConnection() {
-    return pool.size() > inFlight;
-  }
-
   int inFlight() {
     return inFlight;
   }
 
   boolean idle() {
     return inFlight == 0 && waiting.isEmpty();
+  }
+
+  /**
+   * The connections this tenant should find open, for one keep-warm round: as many as it ran at
+   * once lately, so that a tenant running N statements at a time pays no connection set-up for
+   * any of them; when it calms down the floor decays by one connection per round, never below
+   * {@code minimum} nor above the pool's size.
+   */
+  int nextWarmFloor(int minimum) {
+    warmFloor = Math.min(maxConnections, Math.max(peakDemand, warmFloor - 1));
+    peakDemand = 0;
+    return Math.max(minimum, warmFloor);
   }
 
   /**
@@ -131,6 +142,7 @@ final class TenantPool {
    * then fails with {@code no_compute}.
    */
   <T> Future<T> withConnection(Function<SqlConnection, Future<T>> work) {
+    peakDemand = Math.max(peakDemand, inFlight + waiting.size() + 1);
     if (canStart()) {
       return start(work, true);
     }
@@ -182,6 +194,7 @@ final class TenantPool {
   private <T> Future<T> start(Function<SqlConnection, Future<T>> work, boolean resetAfter) {
     inFlight++;
     return pool.withConnection(conn -> {
+      WireTap.of(conn).lent();
       Future<T> done = work.apply(conn);
       // Queued before withConnection hands the connection back; its outcome matters to nobody
       // (a broken connection is dropped by the pool anyway).

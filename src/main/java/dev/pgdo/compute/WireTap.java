@@ -92,6 +92,8 @@ final class WireTap extends ChannelDuplexHandler {
   private volatile boolean overflow;
   /** Set by the member before it runs a tenant statement. */
   private volatile long maxRowBytes = Long.MAX_VALUE;
+  /** Times the pool lent this connection out; the member's event loop only. */
+  private int lends;
 
   /** @param cancel sends PostgreSQL a cancel request for this connection's backend */
   WireTap(Runnable cancel) {
@@ -163,6 +165,19 @@ final class WireTap extends ChannelDuplexHandler {
 
   void limitRowBytes(long max) {
     this.maxRowBytes = max;
+  }
+
+  /** Counts a loan of the connection by its tenant pool (a query or a keep-warm ping). */
+  void lent() {
+    lends++;
+  }
+
+  /**
+   * True when the current loan found the connection open already: the statement paid no
+   * connection set-up. A connection that keep-warm opened counts, since its ping was a loan.
+   */
+  boolean warm() {
+    return lends > 1;
   }
 
   // ---------------------------------------------------------------- outbound (frontend messages)
