@@ -20,14 +20,14 @@
 #   options: --duration S (whole seconds, per throughput target, default 15), --warmup S (default 5),
 #            --zipf-seconds S (default 60), --zipf-tenants N (default 1000), --fresh N (default 50),
 #            --cold-runs N (default 3), --profile (also record a JFR profile of the node under load c
-#            and print its hottest methods)
+#            and print its hottest methods), --only a,c,... (only these targets; the table shows them)
 # Needs Java 17 and Maven (the README's set-up), PostgreSQL 15 in /usr/lib/postgresql/15/bin (or
 # PGBIN), node and npm for the peer, and wrk, which it installs with apt-get when it is missing and
 # it runs as root. Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=15 WARMUP=5 ZIPF_SECONDS=60 ZIPF_TENANTS=1000 FRESH=50 COLD_RUNS=3 SEQUENTIAL=2000 PROFILE=0 SMOKE=0
+DURATION=15 WARMUP=5 ZIPF_SECONDS=60 ZIPF_TENANTS=1000 FRESH=50 COLD_RUNS=3 SEQUENTIAL=2000 PROFILE=0 SMOKE=0 ONLY=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) SMOKE=1; DURATION=1; WARMUP=1; ZIPF_SECONDS=2; ZIPF_TENANTS=8; FRESH=3; COLD_RUNS=1; SEQUENTIAL=100 ;;
@@ -38,6 +38,7 @@ while [[ $# -gt 0 ]]; do
     --fresh) FRESH=$2; shift ;;
     --cold-runs) COLD_RUNS=$2; shift ;;
     --profile) PROFILE=1 ;;
+    --only) ONLY=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -60,6 +61,8 @@ chmod 755 "$WORK"   # the postgres OS user must reach its data directory below i
 mkdir -p "$OUT"
 PIDS=()
 PGDATA=$WORK/pg
+
+want() { [[ -z $ONLY || ",$ONLY," == *",$1,"* ]]; } # want <target>: is it part of this run?
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -230,6 +233,7 @@ log "tenant 'bench' (database $DB) holds pgbench_accounts, $ROWS rows"
 NODE_C_PID=$NODE_PID NODE_C_URL=$NODE_URL
 
 # --- a. the limit -----------------------------------------------------------------------------
+if want a; then
 log "a: pgbench -S -M prepared -c $CONCURRENCY"
 "$PGBIN/pgbench" -S -M prepared -n -c $CONCURRENCY -j 2 -T "$WARMUP" -h 127.0.0.1 -p "$PGPORT" -U postgres "$DB" >/dev/null 2>&1 || true
 mkdir -p "$WORK/pgbench"
@@ -250,25 +254,31 @@ print(json.dumps(dict(target="a", label="PostgreSQL direct, pgbench -S -M prepar
                       pgCpuUsPerReq=round(pgcpu / hz * 1e6 / n, 1))))
 EOF
 log "a: $(cat "$OUT/a.json")"
+fi
 
 # --- b. the stack's ceiling -------------------------------------------------------------------
+if want b; then
 port=$(free_port)
 start_bg ceiling java -cp "$CP" BenchCeiling "$port" "$TENANT_PG_URL" 2 8
 wait_log ceiling 'ceiling listening' "$STARTED"
 wrk_target b "minimal Vert.x + vertx-pg-client HTTP server (the stack's ceiling)" "http://127.0.0.1:$port/" "$STARTED"
 stop_pid "$STARTED"
+fi
 
 # --- p. the naive Node.js peer ----------------------------------------------------------------
+if want p; then
 port=$(free_port)
 PORT=$port DATABASE_URL=$TENANT_PG_URL start_bg peer node $PEER/server.js
 wait_log peer 'peer listening' "$STARTED"
 wrk_target p "naive Node.js + node-postgres HTTP server (the peer)" "http://127.0.0.1:$port/" "$STARTED"
 stop_pid "$STARTED"
+fi
 
 # --- c. postgres-do over HTTP -----------------------------------------------------------------
 metric_sum() { # metric_sum <base> <name> <label filter>: the sum of a Prometheus counter's samples
   curl -sf "$1/metrics" | awk -v name="$2" -v filter="$3" '$1 ~ "^"name"[{ ]" && index($1, filter) { s += $2 } END { printf "%d\n", s }'
 }
+if want c; then
 hits0=$(metric_sum "$NODE_C_URL" pgdo_warm_total 'result="hit"'); miss0=$(metric_sum "$NODE_C_URL" pgdo_warm_total 'result="miss"')
 wrk_target c "postgres-do POST /v1/query" "$NODE_C_URL/v1/query/bench" "$NODE_C_PID" "" "$TOKEN"
 hits=$(( $(metric_sum "$NODE_C_URL" pgdo_warm_total 'result="hit"') - hits0 ))
@@ -289,28 +299,37 @@ if [[ $PROFILE == 1 ]]; then # after the measured run, so that the recording's c
   jcmd "$NODE_C_PID" JFR.stop name=bench filename="$PWD/$OUT/node-c.jfr" >/dev/null
   python3 scripts/bench-jfr-top.py "$OUT/node-c.jfr" 15 > "$OUT/profile.md" || log "profile: aggregation failed"
 fi
+fi
 
+if want c1; then
 log "c1: sequential, one connection"
 java -cp "$CP" BenchSequential "$TENANT_PG_URL" "$NODE_C_URL" bench "$TOKEN" "$ROWS" "$SEQUENTIAL" > "$OUT/c1.json"
 log "c1: $(cat "$OUT/c1.json")"
+fi
 
 # --- g. fresh tenants; h. Zipf over many tenants (same node) -------------------------------------
+if want g; then
 log "g: $FRESH fresh tenants"
 java -cp "$CP" BenchFreshTenants "$NODE_C_URL" "$ADMIN" "$FRESH" fresh > "$OUT/g.json"
 log "g: $(cat "$OUT/g.json")"
+fi
 CAPACITY=$(python3 -c 'import json; print(json.load(open("src/main/resources/pgdo-defaults.json"))["compute"]["maxConnections"])')
+if want h; then
 log "h: Zipf(1.1) over $ZIPF_TENANTS tenants for $ZIPF_SECONDS s (creating them first)"
 java -cp "$CP" BenchZipf "$NODE_C_URL" "$ADMIN" "$ZIPF_TENANTS" 1.1 $CONCURRENCY "$ZIPF_SECONDS" "$CAPACITY" zipf > "$OUT/h.json"
 log "h: $(cat "$OUT/h.json")"
+fi
 stop_pid "$NODE_C_PID" "$FAST_STOP"
 
 # --- d. the event-bus client, in the node's JVM -------------------------------------------------
+if want d; then
 log "d: PgdoClient at $CONCURRENCY in flight"
 java -cp "$CP" BenchBus bench "$ROWS" $CONCURRENCY "$WARMUP" "$DURATION" -- -conf conf/local.json \
   --http-port "$(free_port)" --data-dir "$WORK/node-d" > "$WORK/node-d.log" 2>&1
 grep '^BENCH-JSON ' "$WORK/node-d.log" | cut -d' ' -f2- > "$OUT/d.json"
 [[ -s "$OUT/d.json" ]] || { echo "d failed; its log:" >&2; tail -30 "$WORK/node-d.log" >&2; exit 1; }
 log "d: $(cat "$OUT/d.json")"
+fi
 
 # --- e. across nodes --------------------------------------------------------------------------
 cluster_conf() { # cluster_conf <name> <region> <hazelcast port> <members json>: a node's config file
@@ -320,6 +339,7 @@ cluster_conf() { # cluster_conf <name> <region> <hazelcast port> <members json>:
   "cluster": { "enabled": true, "name": "pgdo-bench-$$", "host": "127.0.0.1", "port": $3, "members": $4 } }
 EOF
 }
+if want e; then
 hzA=$(free_port) hzB=$(free_port)
 members="[\"127.0.0.1:$hzA\", \"127.0.0.1:$hzB\"]"
 cluster_conf node-a weur "$hzA" "$members"; cluster_conf node-b enam "$hzB" "$members"
@@ -336,8 +356,10 @@ served_by=$(curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: applica
 wrk_target e "across nodes: enters node A (weur), member on node B (enam), X-Colo: ORD" \
   "$node_a_url/v1/query/bench" "$node_a_pid" ORD "$TOKEN"
 stop_pid "$node_a_pid" "$FAST_STOP"; stop_pid "$node_b_pid" "$FAST_STOP"
+fi
 
 # --- f. cold start, embedded database ---------------------------------------------------------
+if want f; then
 log "f: cold start x $COLD_RUNS (embedded PostgreSQL, initialised by a first start)"
 unset PGDO_DATABASE_URL
 cold_dir=$WORK/node-f cold_port=$(free_port)
@@ -366,6 +388,7 @@ runs = [int(x) for x in sys.argv[1:]]
 print(json.dumps(dict(target="f", label="cold start: launch to first 200 on /v1/query (embedded database initialised)",
                       runsMs=runs, medianMs=statistics.median(runs))))' "${cold_ms[@]}" > "$OUT/f.json"
 log "f: $(cat "$OUT/f.json")"
+fi
 
 # --- the table --------------------------------------------------------------------------------
 python3 scripts/bench-report.py "$OUT" "$CONCURRENCY" "$DURATION" "$ZIPF_SECONDS" > "$OUT.md"

@@ -1,5 +1,6 @@
 package dev.pgdo.client;
 
+import dev.pgdo.bus.Addresses;
 import dev.pgdo.bus.BusCodecs;
 import dev.pgdo.bus.BusHeaders;
 import dev.pgdo.bus.ErrorCode;
@@ -7,6 +8,7 @@ import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
 import dev.pgdo.cluster.ClusterView;
 import dev.pgdo.config.ConfigLoader;
+import dev.pgdo.routing.Rendezvous;
 import dev.pgdo.routing.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -43,6 +45,7 @@ public final class PgdoClient {
   private static final long DEFAULT_SEND_TIMEOUT_MS = 35_000;
 
   private final Vertx vertx;
+  private final Topology topology;
   private final MemberRouter router;
   private final Delivery delivery;
   private final long sendTimeoutMs;
@@ -56,6 +59,7 @@ public final class PgdoClient {
   public PgdoClient(Vertx vertx, Topology topology, long sendTimeoutMs, ClusterView view) {
     this.vertx = vertx;
     BusCodecs.register(vertx);
+    this.topology = topology;
     this.router = new MemberRouter(topology);
     this.delivery = new Delivery(vertx, view, sendTimeoutMs);
     this.sendTimeoutMs = sendTimeoutMs;
@@ -112,6 +116,19 @@ public final class PgdoClient {
         .addHeader(BusHeaders.CANCEL_ID, cancelId);
     for (String member : router.allMembers(colo)) {
       vertx.eventBus().send(member, new JsonObject(), options);
+    }
+  }
+
+  /**
+   * Asks the tenant's home member in every region with a pool to open the tenant's connection,
+   * so that its first query pays no connection set-up (a new tenant). Fire and forget: a member
+   * that is absent or cannot connect leaves the work to the first query.
+   */
+  public void warm(String tenant) {
+    DeliveryOptions options = new DeliveryOptions().addHeader(BusHeaders.OP, BusHeaders.OP_WARM);
+    for (String region : topology.pooledRegions()) {
+      vertx.eventBus().send(Addresses.compute(region, Rendezvous.winner(tenant, topology.poolSize(region))),
+          tenant, options);
     }
   }
 
