@@ -4,6 +4,7 @@
 # pgbench_accounts, scale 1) in a tenant's database. Every throughput target runs pgbench's -S
 # statement (SELECT abalance FROM pgbench_accounts WHERE aid = $1, random aid) at 16 in flight:
 #   a   pgbench -S -M prepared, straight to PostgreSQL (the limit)
+#   r   what the per-request session reset costs PostgreSQL (pgbench, the point select with and without it)
 #   b   scripts/BenchCeiling.java: a minimal Vert.x HTTP server on vertx-pg-client (the stack's ceiling)
 #   p   scripts/bench-peer/: a naive Node.js + node-postgres HTTP server (the peer)
 #   c   postgres-do POST /v1/query (wrk + scripts/bench-wrk.lua), with the node's CPU per request
@@ -254,6 +255,37 @@ print(json.dumps(dict(target="a", label="PostgreSQL direct, pgbench -S -M prepar
                       pgCpuUsPerReq=round(pgcpu / hz * 1e6 / n, 1))))
 EOF
 log "a: $(cat "$OUT/a.json")"
+fi
+
+# --- r. the session reset's cost in PostgreSQL ------------------------------------------------
+# Every request's connection gets `SELECT pg_advisory_unlock_all(); CLOSE ALL` (compute/TenantPool)
+# before it is lent again. pgbench measures what that costs PostgreSQL: the same point select in
+# the simple protocol, alone and followed by the reset, with PostgreSQL's CPU per transaction.
+if want r; then
+log "r: the session reset's cost (pgbench -M simple, point select with and without the reset)"
+printf '\\set aid random(1, %d)\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n' "$ROWS" > "$WORK/plain.sql"
+{ cat "$WORK/plain.sql"; echo 'SELECT pg_catalog.pg_advisory_unlock_all() \; CLOSE ALL;'; } > "$WORK/reset.sql"
+r_seconds=$(python3 -c "import math; print(max(1, math.ceil($DURATION / 2)))")
+for variant in plain reset; do
+  pgbefore=$(pg_ticks)
+  "$PGBIN/pgbench" -M simple -n -c $CONCURRENCY -j 2 -T "$r_seconds" -f "$WORK/$variant.sql" -h 127.0.0.1 \
+    -p "$PGPORT" -U postgres "$DB" > "$WORK/r-$variant.out" 2>&1
+  echo "$(( $(pg_ticks) - pgbefore ))" > "$WORK/r-$variant.ticks"
+done
+python3 - "$WORK" "$CLK_TCK" > "$OUT/r.json" <<'EOF'
+import json, re, sys
+work, hz = sys.argv[1], int(sys.argv[2])
+row = dict(target="r", label="session reset after each request: PostgreSQL's cost (pgbench -M simple)")
+for variant in ("plain", "reset"):
+    out = open(f"{work}/r-{variant}.out").read()
+    n = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    ticks = int(open(f"{work}/r-{variant}.ticks").read())
+    row[variant + "ReqPerSec"] = round(float(re.search(r"tps = ([0-9.]+) \(without initial", out).group(1)))
+    row[variant + "PgCpuUsPerReq"] = round(ticks / hz * 1e6 / n, 1) if n else None
+row["resetPgCpuUs"] = round(row["resetPgCpuUsPerReq"] - row["plainPgCpuUsPerReq"], 1)
+print(json.dumps(row))
+EOF
+log "r: $(cat "$OUT/r.json")"
 fi
 
 # --- b. the stack's ceiling -------------------------------------------------------------------

@@ -80,6 +80,9 @@ final class QueryExecutor {
       }
       WireTap tap = WireTap.of(conn);
       use.warm = tap.warm();
+      if (mayLeaveSessionState(request)) {
+        tap.suspectSessionState();
+      }
       Future<List<JsonObject>> results;
       if (request.idempotencyKey() != null && !request.readOnly()) {
         results = idempotent(conn, tap, pool, request);
@@ -106,6 +109,30 @@ final class QueryExecutor {
           .put("connectMs", Timings.millis(connectedAt[0] - start))
           .put("queryMs", Timings.millis(end - connectedAt[0])));
     });
+  }
+
+  /**
+   * True when a statement names advisory locks or cursors: the direct ways to leave session state
+   * behind ({@code pg_advisory_lock}, {@code DECLARE ... CURSOR WITH HOLD}). Only a hint that
+   * brings the session reset forward (see {@link TenantPool#SESSION_RESET}): it may be wrong
+   * either way without harm to other tenants.
+   */
+  static boolean mayLeaveSessionState(QueryRequest request) {
+    for (QueryRequest.Statement statement : request.statements()) {
+      if (containsIgnoreCase(statement.sql(), "advisory") || containsIgnoreCase(statement.sql(), "cursor")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean containsIgnoreCase(String text, String word) {
+    for (int i = 0; i + word.length() <= text.length(); i++) {
+      if (text.regionMatches(true, i, word, 0, word.length())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Cancels the statement running for {@code cancelId}, if any. */

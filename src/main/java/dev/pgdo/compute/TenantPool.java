@@ -37,11 +37,21 @@ import java.util.function.Function;
 final class TenantPool {
 
   /**
-   * Sent, pipelined, when a request gives its connection back: session-level advisory locks and
-   * WITH HOLD cursors hold shared memory and must not outlive the request that made them. It is
-   * queued on the connection before the pool lends it again, so no request waits for it.
+   * Ends what a session can keep past a request: session-level advisory locks and WITH HOLD
+   * cursors, which hold shared memory (the lock table) or backend memory and temp files. Sent,
+   * pipelined, as a request gives its connection back (queued before the pool lends it again, so
+   * no request waits for it), and as the keep-warm ping of every idle connection.
+   *
+   * <p>It costs PostgreSQL as much as a point select (one more round trip; {@code scripts/bench.sh}
+   * row r), so a request's connection gets it at once only when the request may have left such
+   * state: one that failed, or whose SQL names advisory locks or cursors (see
+   * {@link QueryExecutor}); otherwise every {@link #RESET_EVERY_LOANS}th loan, and at the next
+   * keep-warm round. State made out of sight (a function that takes a session lock, a cursor
+   * declared by dynamic SQL) thus lives on at most until then, on the tenant's own connection;
+   * the lock guard bounds how much of the shared lock table it can hold (README "Resource isolation").
    */
   static final String SESSION_RESET = "SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL";
+  static final int RESET_EVERY_LOANS = 64;
 
   private final String tenant;
   private final String role;
@@ -194,11 +204,19 @@ final class TenantPool {
   private <T> Future<T> start(Function<SqlConnection, Future<T>> work, boolean resetAfter) {
     inFlight++;
     return pool.withConnection(conn -> {
-      WireTap.of(conn).lent();
+      WireTap tap = WireTap.of(conn);
+      tap.lent();
       Future<T> done = work.apply(conn);
       // Queued before withConnection hands the connection back; its outcome matters to nobody
       // (a broken connection is dropped by the pool anyway).
-      return resetAfter ? done.andThen(finished -> conn.query(SESSION_RESET).execute()) : done;
+      return resetAfter ? done.andThen(finished -> {
+        if (finished.failed()) {
+          tap.suspectSessionState();
+        }
+        if (tap.takeResetDue(RESET_EVERY_LOANS)) {
+          conn.query(SESSION_RESET).execute();
+        }
+      }) : done;
     }).andThen(done -> {
       inFlight--;
       startWaiting();

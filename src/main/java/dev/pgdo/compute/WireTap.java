@@ -94,6 +94,9 @@ final class WireTap extends ChannelDuplexHandler {
   private volatile long maxRowBytes = Long.MAX_VALUE;
   /** Times the pool lent this connection out; the member's event loop only. */
   private int lends;
+  /** Loans since the connection's last session reset, and whether one of them may have left state. */
+  private int lendsSinceReset;
+  private boolean sessionStateSuspected;
 
   /** @param cancel sends PostgreSQL a cancel request for this connection's backend */
   WireTap(Runnable cancel) {
@@ -170,6 +173,25 @@ final class WireTap extends ChannelDuplexHandler {
   /** Counts a loan of the connection by its tenant pool (a query or a keep-warm ping). */
   void lent() {
     lends++;
+    lendsSinceReset++;
+  }
+
+  /** The current loan may have left session state (an advisory lock, a holdable cursor). */
+  void suspectSessionState() {
+    sessionStateSuspected = true;
+  }
+
+  /**
+   * True when the connection should get its session reset as this loan ends: a loan suspected
+   * of leaving session state, or {@code every} loans since the last reset. Restarts the count.
+   */
+  boolean takeResetDue(int every) {
+    if (!sessionStateSuspected && lendsSinceReset < every) {
+      return false;
+    }
+    sessionStateSuspected = false;
+    lendsSinceReset = 0;
+    return true;
   }
 
   /**
