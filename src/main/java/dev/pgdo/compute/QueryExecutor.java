@@ -111,16 +111,25 @@ final class QueryExecutor {
     });
   }
 
+  /** Words of the direct ways to leave session state: advisory locks, cursors, memory settings. */
+  private static final List<String> SESSION_STATE_WORDS = List.of("advisory", "cursor", "set_config", "_mem");
+
   /**
-   * True when a statement names advisory locks or cursors: the direct ways to leave session state
-   * behind ({@code pg_advisory_lock}, {@code DECLARE ... CURSOR WITH HOLD}). Only a hint that
-   * brings the session reset forward (see {@link TenantPool#SESSION_RESET}): it may be wrong
-   * either way without harm to other tenants.
+   * True when a statement is a {@code SET}, {@code RESET} or {@code DECLARE}, or names advisory
+   * locks, cursors, {@code set_config} or a memory setting: the direct ways to leave session
+   * state behind. Only a hint that brings the session reset forward (see
+   * {@link TenantPool#SESSION_RESET}); a wrong answer harms no other tenant.
    */
   static boolean mayLeaveSessionState(QueryRequest request) {
     for (QueryRequest.Statement statement : request.statements()) {
-      if (containsIgnoreCase(statement.sql(), "advisory") || containsIgnoreCase(statement.sql(), "cursor")) {
+      String verb = statement.verb();
+      if (verb.equals("SET") || verb.equals("RESET") || verb.equals("DECLARE")) {
         return true;
+      }
+      for (String word : SESSION_STATE_WORDS) {
+        if (containsIgnoreCase(statement.sql(), word)) {
+          return true;
+        }
       }
     }
     return false;

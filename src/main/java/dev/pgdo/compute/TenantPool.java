@@ -44,9 +44,9 @@ final class TenantPool {
    *
    * <p>It costs PostgreSQL as much as a point select (one more round trip; {@code scripts/bench.sh}
    * row r), so a request's connection gets it at once only when the request may have left such
-   * state: one that failed, or whose SQL names advisory locks or cursors (see
-   * {@link QueryExecutor}); otherwise every {@link #RESET_EVERY_LOANS}th loan, and at the next
-   * keep-warm round. State made out of sight (a function that takes a session lock, a cursor
+   * state: one that failed, or whose SQL sets, declares or names such state
+   * ({@link QueryExecutor#mayLeaveSessionState}); otherwise every {@link #RESET_EVERY_LOANS}th
+   * loan, and at the next keep-warm round. State made out of sight (a function that takes a session lock, a cursor
    * declared by dynamic SQL) thus lives on at most until then, on the tenant's own connection;
    * the lock guard bounds how much of the shared lock table it can hold (README "Resource isolation").
    */
