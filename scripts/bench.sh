@@ -325,7 +325,7 @@ json.dump(row, open(path, "w"))
 EOF
 if [[ $PROFILE == 1 ]]; then # after the measured run, so that the recording's cost is not in c's figures
   log "profile: JFR (settings=profile) of the node under load c for $DURATION s"
-  jcmd "$NODE_C_PID" JFR.start name=bench settings=profile >/dev/null
+  jcmd "$NODE_C_PID" JFR.start name=bench settings=profile "jdk.ExecutionSample#period=2ms" >/dev/null || jcmd "$NODE_C_PID" JFR.start name=bench settings=profile >/dev/null
   BENCH_SQL=$SQL BENCH_ROWS=$ROWS BENCH_TOKEN=$TOKEN \
     wrk -t2 -c$CONCURRENCY -d"${DURATION}s" -s scripts/bench-wrk.lua "$NODE_C_URL/v1/query/bench" >/dev/null
   jcmd "$NODE_C_PID" JFR.stop name=bench filename="$PWD/$OUT/node-c.jfr" >/dev/null
