@@ -13,9 +13,11 @@ import dev.pgdo.routing.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +43,8 @@ public final class PgdoClient {
   private static final long ABSENT_WAIT_MS = 3_000;
   /** The pause between two passes over an absent region: a few bus round trips, so the wait stays cheap. */
   private static final long ABSENT_RETRY_MS = 50;
+  /** How long {@link #warm} waits for the members: about a connection set-up, with a wide margin. */
+  private static final long WARM_WAIT_MS = 2_000;
   /** The deadline of {@link #create}'s client: above the default statement timeout (30 s). */
   private static final long DEFAULT_SEND_TIMEOUT_MS = 35_000;
 
@@ -121,15 +125,19 @@ public final class PgdoClient {
 
   /**
    * Asks the tenant's home member in every region with a pool to open the tenant's connection,
-   * so that its first query pays no connection set-up (a new tenant). Fire and forget: a member
-   * that is absent or cannot connect leaves the work to the first query.
+   * so that its first query pays no connection set-up (a new tenant). Completes when they all
+   * answered, or after {@link #WARM_WAIT_MS}; never fails: a member that is absent or cannot
+   * connect leaves the work to the first query.
    */
-  public void warm(String tenant) {
-    DeliveryOptions options = new DeliveryOptions().addHeader(BusHeaders.OP, BusHeaders.OP_WARM);
+  public Future<Void> warm(String tenant) {
+    DeliveryOptions options = new DeliveryOptions().addHeader(BusHeaders.OP, BusHeaders.OP_WARM)
+        .setSendTimeout(WARM_WAIT_MS);
+    List<Future<Object>> answers = new ArrayList<>();
     for (String region : topology.pooledRegions()) {
-      vertx.eventBus().send(Addresses.compute(region, Rendezvous.winner(tenant, topology.poolSize(region))),
-          tenant, options);
+      answers.add(vertx.eventBus().request(Addresses.compute(region, Rendezvous.winner(tenant, topology.poolSize(region))),
+          tenant, options).map(Message::body));
     }
+    return Future.join(answers).<Void>mapEmpty().otherwiseEmpty();
   }
 
   /** The region whose pool serves requests from {@code colo} (null: the default region). */

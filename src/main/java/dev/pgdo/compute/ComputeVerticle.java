@@ -145,7 +145,9 @@ public final class ComputeVerticle extends VerticleBase {
     }
     if (BusHeaders.OP_WARM.equals(op)) {
       if (message.body() instanceof String tenant && TenantId.isValid(tenant) && !handOver.started()) {
-        keepWarm.warm(pools.get(tenant));
+        keepWarm.warm(pools.get(tenant)).onComplete(done -> message.reply(null));
+      } else {
+        message.reply(null);
       }
       return;
     }

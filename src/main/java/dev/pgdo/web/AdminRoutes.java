@@ -39,9 +39,11 @@ final class AdminRoutes {
   }
 
   void mount(Router router) {
-    // after the change is announced (members drop what they held), the new tenant's members warm up
+    // after the change is announced (members drop what they held), the new tenant's members open
+    // its connection before the 201, so that its first query is warm
     router.put("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 201, tenant ->
-        tenants.create(tenant).andThen(done -> changed(tenant)).onSuccess(created -> gateway.warm(tenant))));
+        tenants.create(tenant).andThen(done -> changed(tenant))
+            .compose(created -> gateway.warm(tenant).map(created))));
     router.post("/v1/tenants/:tenant/token").handler(ctx -> admin(ctx, 200, tenant ->
         tenants.rotateToken(tenant).andThen(done -> changed(tenant))));
     router.get("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 200, tenant -> tenants.describe(tenant)
