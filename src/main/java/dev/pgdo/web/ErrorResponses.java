@@ -2,6 +2,7 @@ package dev.pgdo.web;
 
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
+import dev.pgdo.db.DatabaseUnavailable;
 import dev.pgdo.tenant.ServerExhaustion;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
@@ -134,6 +135,9 @@ final class ErrorResponses {
     if (failure instanceof ConnectionPoolTooBusyException) {
       // the admin pool (token lookups, admin calls) is saturated: shed load instead of queueing
       return new PgdoException(ErrorCode.NO_COMPUTE, "the service is busy; retry");
+    }
+    if (DatabaseUnavailable.is(failure)) {
+      return DatabaseUnavailable.unavailable(); // a token lookup or admin call while PostgreSQL is down
     }
     if (failure instanceof IllegalArgumentException) {
       // Vert.x could not decode the request (e.g. a bad %-escape in the path or query string)
