@@ -44,6 +44,12 @@ final class ErrorResponses {
     String code() {
       return body.getJsonObject("error").getString("code");
     }
+
+    /** The {@code Retry-After} of a 429 or 503: the error's own {@code retryAfter} (seconds), else 1. */
+    long retryAfterSeconds() {
+      JsonObject error = body.getJsonObject("error");
+      return error != null && error.getValue("retryAfter") instanceof Number seconds ? seconds.longValue() : 1;
+    }
   }
 
   /**
@@ -72,8 +78,13 @@ final class ErrorResponses {
   }
 
   static void send(RoutingContext ctx, int status, JsonObject body) {
+    send(ctx, status, body, new Resolved(status, body).retryAfterSeconds());
+  }
+
+  /** For a dialect whose body is not API.md's: the {@code Retry-After} comes from the resolved error. */
+  static void send(RoutingContext ctx, int status, JsonObject body, long retryAfterSeconds) {
     if (status == 429 || status == 503) {
-      ctx.response().putHeader("Retry-After", "1");
+      ctx.response().putHeader("Retry-After", Long.toString(retryAfterSeconds));
     }
     sendJson(ctx, status, body);
   }
