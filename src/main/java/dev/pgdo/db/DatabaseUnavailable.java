@@ -4,6 +4,7 @@ import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import io.vertx.core.VertxException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.impl.NoStackTraceThrowable;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 
@@ -16,11 +17,14 @@ import java.io.IOException;
  * every path (tenant queries, token lookups, admin calls) answers it {@code 503 no_compute} with
  * {@code Retry-After}, never 500. Stateless.
  *
- * <p>Told apart by exception type and SQLSTATE. The one exception: vertx-sql-client fails a
- * pool's waiter at {@code PoolOptions.connectionTimeout} with a bare {@link VertxException}
- * carrying only a fixed text ({@code SqlConnectionPool.POOL_QUERY_TIMEOUT_EXCEPTION}), and a
- * closed pool likewise ({@code SimpleConnectionPool.POOL_CLOSED_EXCEPTION}); those are matched
- * on the whole fixed text, not on loose words.
+ * <p>Told apart by exception type and SQLSTATE. The one exception: vertx-sql-client 5.0 fails a
+ * pool's waiter at {@code PoolOptions.connectionTimeout} with a bare {@link NoStackTraceThrowable}
+ * whose whole text is {@code "Timeout"} ({@code SqlConnectionPool.PoolRequest.onEnqueue}: what a
+ * query needing a new connection gets from a hung server, which accepts the TCP connection and
+ * never answers), or a {@link VertxException} of fixed text
+ * ({@code SqlConnectionPool.POOL_QUERY_TIMEOUT_EXCEPTION}), and a closed pool likewise
+ * ({@code SimpleConnectionPool.POOL_CLOSED_EXCEPTION}); those are matched on type and the whole
+ * fixed text, never on loose words.
  */
 public final class DatabaseUnavailable {
 
@@ -28,6 +32,8 @@ public final class DatabaseUnavailable {
   private static final String CONNECTION_EXCEPTION_CLASS = "08";
   /** 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up, shutting down). */
   private static final String SERVER_GONE_PREFIX = "57P0";
+  /** {@code SqlConnectionPool.PoolRequest}: the waiter's {@code PoolOptions.connectionTimeout} expired. */
+  static final String POOL_WAIT_TIMEOUT = "Timeout";
   /** {@code SqlConnectionPool}: no connection could be had within {@code PoolOptions.connectionTimeout}. */
   static final String POOL_TIMEOUT = "Timeout waiting for connection";
   /** {@code SimpleConnectionPool}: the pool was closed while the request waited. */
@@ -63,6 +69,9 @@ public final class DatabaseUnavailable {
   }
 
   private static boolean isPoolText(Throwable t) {
+    if (t instanceof NoStackTraceThrowable) {
+      return POOL_WAIT_TIMEOUT.equals(t.getMessage());
+    }
     return t instanceof VertxException && !(t instanceof PgException)
         && (POOL_TIMEOUT.equals(t.getMessage()) || POOL_CLOSED.equals(t.getMessage()));
   }

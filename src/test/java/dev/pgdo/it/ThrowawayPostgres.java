@@ -75,6 +75,29 @@ public final class ThrowawayPostgres implements AutoCloseable {
     run(asPostgres(PGBIN + "/pg_ctl", "-D", data.toString(), "-w", "stop", "-m", "fast"));
   }
 
+  /**
+   * Freezes the postmaster (SIGSTOP): the kernel still accepts TCP connections into its backlog
+   * but nothing answers them, as with a hung server; sessions already open keep working (their
+   * backends are other processes).
+   */
+  public void pause() {
+    signal("STOP");
+  }
+
+  /** Thaws the postmaster (SIGCONT). */
+  public void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    try {
+      String pid = Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim();
+      run(List.of("kill", "-" + name, pid));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   @Override
   public void close() {
     // already stopped is fine: the status check keeps shutdown quiet
