@@ -6,6 +6,7 @@ import dev.pgdo.db.DatabaseUnavailable;
 import dev.pgdo.db.SqlQueries;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -164,7 +165,7 @@ public final class TenantStore {
   }
 
   private static String sqlState(Throwable failure) {
-    return failure instanceof io.vertx.pgclient.PgException pg ? pg.getSqlState() : null;
+    return failure instanceof PgException pg ? pg.getSqlState() : null;
   }
 
   public Future<JsonObject> describe(String tenant) {
