@@ -9,6 +9,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -187,6 +192,35 @@ class AuthEdgeTest {
     Map<Integer, Integer> deleted = statuses(deletes);
     System.out.println("20 concurrent DELETEs answered " + deleted);
     assertThat(deleted).containsOnlyKeys(204, 404).containsEntry(204, 1).containsEntry(404, 19);
+  }
+
+  @Test
+  @DisplayName("an admin call waiting past the bound for the tenant's lock answers 503 with Retry-After")
+  void adminCallWaitingTooLongAnswers503() {
+    String tenant = open.tenantId("held");
+    // hold the tenant's advisory lock from another session of the node's metadata database
+    PgConnectOptions metadata = PgConnectOptions.fromUri(TestDatabase.url())
+        .setDatabase(open.node.config().database().metadataDb());
+    Pool outside = PgBuilder.pool().connectingTo(metadata).using(clients).build();
+    try {
+      SqlConnection holder = outside.getConnection().await();
+      holder.preparedQuery("SELECT pg_advisory_lock(hashtextextended($1, 0))").execute(Tuple.of(tenant)).await();
+      long start = System.nanoTime();
+      HttpResponse<Buffer> waited = open.send(HttpMethod.PUT, "/v1/tenants/" + tenant, TestNode.ADMIN_TOKEN, null, null);
+      long waitedMs = (System.nanoTime() - start) / 1_000_000;
+      System.out.println("PUT behind a held tenant lock answered " + waited.statusCode() + " after " + waitedMs + " ms");
+      assertThat(waited.statusCode()).as(waited.bodyAsString()).isEqualTo(503);
+      assertThat(waited.getHeader("Retry-After")).isNotNull();
+      assertThat(waited.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("no_compute");
+      assertThat(waitedMs).as("it waited for the lock before answering").isGreaterThanOrEqualTo(4_000);
+      holder.preparedQuery("SELECT pg_advisory_unlock(hashtextextended($1, 0))").execute(Tuple.of(tenant)).await();
+      holder.close().await(); // back to the pool: the session, and a lock it still held, would live on
+      // the lock is free again: the same call now succeeds
+      assertThat(open.send(HttpMethod.PUT, "/v1/tenants/" + tenant, TestNode.ADMIN_TOKEN, null, null).statusCode())
+          .isEqualTo(201);
+    } finally {
+      outside.close().await();
+    }
   }
 
   private static Map<Integer, Integer> statuses(List<Future<HttpResponse<Buffer>>> calls) {
