@@ -63,9 +63,9 @@ public final class DatabaseUnavailable {
     return false;
   }
 
-  /** The 503 answer for a failure that {@link #is} one. */
+  /** The 503 answer for a failure that {@link #is} one (a saturated pool included: the message covers both). */
   public static PgdoException unavailable() {
-    return new PgdoException(ErrorCode.NO_COMPUTE, "the database is not reachable right now; retry");
+    return new PgdoException(ErrorCode.NO_COMPUTE, "the database is not reachable or has no connection free right now; retry");
   }
 
   private static boolean isPoolText(Throwable t) {
