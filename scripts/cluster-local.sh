@@ -3,7 +3,8 @@
 # Hazelcast (5701-5703), sharing one PostgreSQL 15 (Debian binaries, port 25433, password auth).
 #   scripts/cluster-local.sh start | stop | status
 # State, logs and secrets live in data/cluster-local/. The admin token is in
-# data/cluster-local/admin-token.
+# data/cluster-local/admin-token; a PGDO_ADMIN_TOKEN set by the caller wins (as for any config key)
+# and is written there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,19 @@ secret() { # secret <file>: read it, creating a random one (mode 0600) if absent
   cat "$1"
 }
 
-http_port() { grep -o '"port": [0-9]*' "conf/cluster-local/$1.json" | head -1 | grep -o '[0-9]*$'; }
+# The first "port" in the file is the HTTP one. One sed that quits at the first match: no pipeline
+# whose reader stops early (under pipefail, a writer killed by SIGPIPE fails the whole function).
+http_port() { sed -n '/"port": *[0-9]/{s/.*"port": *\([0-9][0-9]*\).*/\1/p;q;}' "conf/cluster-local/$1.json"; }
+
+admin_token() { # the caller's PGDO_ADMIN_TOKEN if set (then stored in the token file), else the stored one
+  local file="$STATE/admin-token"
+  if [[ -n "${PGDO_ADMIN_TOKEN:-}" ]]; then
+    if [[ ! -f "$file" ]] || [[ "$(cat "$file")" != "$PGDO_ADMIN_TOKEN" ]]; then
+      (umask 077 && printf '%s' "$PGDO_ADMIN_TOKEN" > "$file")
+    fi
+  fi
+  secret "$file"
+}
 
 start_postgres() {
   mkdir -p "$PGDATA"
@@ -58,10 +71,13 @@ start() {
   mkdir -p "$STATE"
   local url admin tenant_secret
   url=$(start_postgres)
-  admin=$(secret "$STATE/admin-token")
+  admin=$(admin_token)
   tenant_secret=$(secret "$STATE/tenant-secret")
   for region in "${REGIONS[@]}"; do
-    if node_up "$region"; then continue; fi
+    if node_up "$region"; then
+      echo "node $region already runs (with the admin token it was started with)" >&2
+      continue
+    fi
     PGDO_DATABASE_URL="$url" PGDO_ADMIN_TOKEN="$admin" PGDO_TENANT_SECRET="$tenant_secret" \
       nohup java -Dhazelcast.logging.type=slf4j -jar "$JAR" -conf "conf/cluster-local/$region.json" \
       > "$STATE/$region.log" 2>&1 &

@@ -168,7 +168,7 @@ public final class Node {
   /** Deploys {@code http.instances} web verticles; returns the deployment id. */
   private static String deployWeb(AppConfig config, Vertx vertx, TenantStore tenants, NodeState state,
                                   PrometheusMeterRegistry registry, String adminToken, ClusterView view) {
-    TenantAuth auth = new TenantAuth(tenants);
+    TenantAuth auth = new TenantAuth(tenants, config.http().authFailuresPerMinute());
     TenantLimiter limiter = new TenantLimiter(config.limits().tenantConcurrency());
     WebMetrics webMetrics = new WebMetrics(registry, config.topology().colos().keySet());
     return vertx.deployVerticle(

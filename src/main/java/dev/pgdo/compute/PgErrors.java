@@ -2,6 +2,7 @@ package dev.pgdo.compute;
 
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
+import dev.pgdo.db.DatabaseUnavailable;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.VertxException;
 import io.vertx.pgclient.PgException;
@@ -118,6 +119,10 @@ final class PgErrors {
     }
     if (isConnectionFailure(t)) {
       return new PgdoException(ErrorCode.NO_COMPUTE, "the database connection was lost");
+    }
+    if (DatabaseUnavailable.is(t)) {
+      // e.g. the pool's connection timeout while PostgreSQL is down: 503 with Retry-After, not 500
+      return DatabaseUnavailable.unavailable();
     }
     if (isParameterTypeMismatch(t)) {
       return new PgdoException(ErrorCode.INVALID_REQUEST, "a parameter does not fit the type PostgreSQL expects for it: "

@@ -33,8 +33,8 @@ public final class SqlQueries {
   public static final String DELETE_TENANT = "DELETE FROM tenants WHERE id = $1 RETURNING id";
   public static final String DESCRIBE_TENANT =
       "SELECT id, created_at, token_rotated_at FROM tenants WHERE id = $1";
-  /** Serialises the admin operations on one tenant across nodes (session-level advisory lock, never waited for). */
-  public static final String LOCK_TENANT = "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended($1, 0))";
+  /** Serialises the admin operations on one tenant across nodes (session-level advisory lock, waited for under lock_timeout). */
+  public static final String LOCK_TENANT = "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtextextended($1, 0))";
   public static final String UNLOCK_TENANT = "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended($1, 0))";
   public static final String LIST_TENANTS = "SELECT id FROM tenants ORDER BY created_at DESC LIMIT $1";
 

@@ -2,9 +2,11 @@ package dev.pgdo.tenant;
 
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
+import dev.pgdo.db.DatabaseUnavailable;
 import dev.pgdo.db.SqlQueries;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -30,6 +32,11 @@ import static dev.pgdo.tenant.TenantNames.quote;
 public final class TenantStore {
 
   private static final Logger log = LoggerFactory.getLogger(TenantStore.class);
+
+  /** How long an admin call waits for a running one on the same tenant before answering 503. */
+  static final int TENANT_LOCK_WAIT_MS = 5_000;
+  /** SQLSTATE 55P03: lock_timeout expired while waiting. */
+  private static final String LOCK_NOT_AVAILABLE = "55P03";
 
   private final Pool admin;
   private final Secrets secrets;
@@ -102,6 +109,7 @@ public final class TenantStore {
                     .eventually(() -> conn.preparedQuery(SqlQueries.DELETE_TENANT).execute(Tuple.of(tenant)))
                     .transform(ignored -> Future.failedFuture(ServerExhaustion.is(err)
                         ? ServerExhaustion.unavailable(err)
+                        : DatabaseUnavailable.is(err) ? DatabaseUnavailable.unavailable()
                         : new PgdoException(ErrorCode.INTERNAL_ERROR, "the tenant could not be provisioned")));
               })
               .map(v -> new JsonObject().put("tenant", tenant).put("token", token));
@@ -129,20 +137,35 @@ public final class TenantStore {
 
   /**
    * Runs {@code work} on one admin connection holding a PostgreSQL advisory lock on the tenant
-   * id, so that creating and deleting the same tenant never interleave, on any node. The lock is
-   * tried, not waited for: a concurrent call on the same tenant answers 503 at once instead of
-   * holding an admin connection.
+   * id, so that creating and deleting the same tenant never interleave, on any node. A call that
+   * finds the lock taken waits for it, at most {@link #TENANT_LOCK_WAIT_MS} (PostgreSQL's
+   * {@code lock_timeout}, so the wait is PostgreSQL's and no event loop blocks), and then does its
+   * own work against what the first call left: concurrent creates of one new tenant answer one
+   * 201 and 409 for the rest. A wait past the bound answers 503 with {@code Retry-After}.
+   * A waiting call holds one admin connection; the pool's size and wait queue bound them.
    */
   private <T> Future<T> withTenantLock(String tenant, Function<SqlConnection, Future<T>> work) {
-    return admin.withConnection(conn -> conn.preparedQuery(SqlQueries.LOCK_TENANT).execute(Tuple.of(tenant))
-        .compose(rows -> {
-          if (!rows.iterator().next().getBoolean(0)) {
-            return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE,
-                "another admin call on tenant '" + tenant + "' is running; retry"));
-          }
-          return work.apply(conn)
-              .eventually(() -> conn.preparedQuery(SqlQueries.UNLOCK_TENANT).execute(Tuple.of(tenant)));
-        }));
+    return admin.withConnection(conn -> lock(conn, tenant)
+        .compose(locked -> work.apply(conn)
+            .eventually(() -> conn.preparedQuery(SqlQueries.UNLOCK_TENANT).execute(Tuple.of(tenant)))));
+  }
+
+  /** Takes the tenant's advisory lock, waiting at most {@link #TENANT_LOCK_WAIT_MS}. */
+  private static Future<Void> lock(SqlConnection conn, String tenant) {
+    return conn.query("SET lock_timeout = " + TENANT_LOCK_WAIT_MS).execute()
+        .compose(set -> conn.preparedQuery(SqlQueries.LOCK_TENANT).execute(Tuple.of(tenant)))
+        // the work's own DDL must not inherit the bound meant for this wait; a failed reset leaves
+        // only a bounded lock wait behind, so it does not fail the call
+        .transform(locked -> conn.query("RESET lock_timeout").execute().otherwiseEmpty()
+            .transform(reset -> locked.succeeded() ? Future.<Void>succeededFuture()
+                : Future.failedFuture(LOCK_NOT_AVAILABLE.equals(sqlState(locked.cause()))
+                    ? new PgdoException(ErrorCode.NO_COMPUTE, "another admin call on tenant '" + tenant
+                        + "' has been running for over " + TENANT_LOCK_WAIT_MS + " ms; retry")
+                    : locked.cause())));
+  }
+
+  private static String sqlState(Throwable failure) {
+    return failure instanceof PgException pg ? pg.getSqlState() : null;
   }
 
   public Future<JsonObject> describe(String tenant) {

@@ -2,6 +2,7 @@ package dev.pgdo.web;
 
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
+import dev.pgdo.db.DatabaseUnavailable;
 import dev.pgdo.tenant.ServerExhaustion;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
@@ -43,6 +44,12 @@ final class ErrorResponses {
     String code() {
       return body.getJsonObject("error").getString("code");
     }
+
+    /** The {@code Retry-After} of a 429 or 503: the error's own {@code retryAfter} (seconds), else 1. */
+    long retryAfterSeconds() {
+      JsonObject error = body.getJsonObject("error");
+      return error != null && error.getValue("retryAfter") instanceof Number seconds ? seconds.longValue() : 1;
+    }
   }
 
   /**
@@ -71,8 +78,13 @@ final class ErrorResponses {
   }
 
   static void send(RoutingContext ctx, int status, JsonObject body) {
+    send(ctx, status, body, new Resolved(status, body).retryAfterSeconds());
+  }
+
+  /** For a dialect whose body is not API.md's: the {@code Retry-After} comes from the resolved error. */
+  static void send(RoutingContext ctx, int status, JsonObject body, long retryAfterSeconds) {
     if (status == 429 || status == 503) {
-      ctx.response().putHeader("Retry-After", "1");
+      ctx.response().putHeader("Retry-After", Long.toString(retryAfterSeconds));
     }
     sendJson(ctx, status, body);
   }
@@ -134,6 +146,9 @@ final class ErrorResponses {
     if (failure instanceof ConnectionPoolTooBusyException) {
       // the admin pool (token lookups, admin calls) is saturated: shed load instead of queueing
       return new PgdoException(ErrorCode.NO_COMPUTE, "the service is busy; retry");
+    }
+    if (DatabaseUnavailable.is(failure)) {
+      return DatabaseUnavailable.unavailable(); // a token lookup or admin call while PostgreSQL is down
     }
     if (failure instanceof IllegalArgumentException) {
       // Vert.x could not decode the request (e.g. a bad %-escape in the path or query string)

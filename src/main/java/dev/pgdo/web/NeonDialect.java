@@ -147,7 +147,7 @@ final class NeonDialect implements QueryDialect {
     ErrorResponses.Resolved error = ErrorResponses.resolve(failure, ctx.statusCode());
     metrics.error(error.code());
     NeonErrors.Answer answer = NeonErrors.encode(error, ctx.get(USER_KEY));
-    ErrorResponses.send(ctx, answer.status(), answer.body());
+    ErrorResponses.send(ctx, answer.status(), answer.body(), error.retryAfterSeconds());
   }
 
   private static JsonObject body(RoutingContext ctx) {

@@ -81,7 +81,7 @@ final class QueryRoutes {
         ctx.request().getParam("colo"));
     metrics.request(colo, dialect.label());
     long[] routedAt = new long[1];
-    auth.authenticate(tenant, caller.token())
+    auth.authenticate(tenant, caller.token(), ctx.request().remoteAddress())
         .compose(v -> {
           JsonObject body = dialect.queryBody(ctx);
           if (body == null) {
