@@ -11,7 +11,7 @@
 #   c1  one connection, sequential: direct vertx-pg-client vs postgres-do (scripts/BenchSequential.java)
 #   d   the event-bus client PgdoClient, in the node's JVM (scripts/BenchBus.java)
 #   e   across nodes: the request enters node A (weur), the member is on node B (enam)
-#   f   cold start: launch to the first 200 on /v1/query, embedded database initialised
+#   f   cold start: scripts/run.sh (with its class-data archive) to the first 200 on /v1/query, embedded database initialised
 #   g   fresh tenants: first vs second query (scripts/BenchFreshTenants.java)
 #   h   Zipf(1.1) over many tenants: warm-hit rate vs Belady and LRU on the same trace (scripts/BenchZipf.java)
 # Prints a markdown table; writes bench/results/<run>/*.json and bench/results/<run>.md.
@@ -395,14 +395,14 @@ if want f; then
 log "f: cold start x $COLD_RUNS (embedded PostgreSQL, initialised by a first start)"
 unset PGDO_DATABASE_URL
 cold_dir=$WORK/node-f cold_port=$(free_port)
-start_bg node-f-init java -jar "$JAR" -conf conf/local.json --http-port "$cold_port" --data-dir "$cold_dir"
+start_bg node-f-init scripts/run.sh --http-port "$cold_port" --data-dir "$cold_dir"  # its exit writes the class-data archive
 wait_http "http://127.0.0.1:$cold_port/health/ready" "$STARTED" node-f-init
 cold_token=$(curl -sf -X PUT -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$cold_port/v1/tenants/cold" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 stop_pid "$STARTED"
 cold_ms=()
 for run in $(seq 1 "$COLD_RUNS"); do
   t0=$(date +%s%N)
-  start_bg "node-f-$run" java -jar "$JAR" -conf conf/local.json --http-port "$cold_port" --data-dir "$cold_dir"
+  start_bg "node-f-$run" scripts/run.sh --http-port "$cold_port" --data-dir "$cold_dir"
   ok=0
   for _ in $(seq 1 3000); do
     if curl -sf -o /dev/null -H "Authorization: Bearer $cold_token" -H 'Content-Type: application/json' \
