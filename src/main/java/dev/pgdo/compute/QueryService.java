@@ -46,12 +46,14 @@ final class QueryService {
     long start = System.nanoTime();
     running++;
     boolean[] warmHit = new boolean[1];
+    TenantPool[] used = new TenantPool[1];
     return Future.succeededFuture()
         .compose(v -> {
           TenantPool pool = pools.get(request.tenant());
-          pool.admit(request);
+          used[0] = pool;
+          QueryRequest admitted = pool.admit(request);
           warmHit[0] = pool.hasIdleConnection();
-          return executor.execute(request, pool, cancelId);
+          return executor.execute(admitted, pool, cancelId);
         })
         .andThen(done -> finished())
         .map(body -> {
@@ -60,7 +62,9 @@ final class QueryService {
         })
         .recover(err -> {
           stats.recordQuery(warmHit[0], false, System.nanoTime() - start);
-          PgdoException error = PgErrors.translate(err);
+          // a statement the lock guard ended answers its documented error, not the cancel's
+          PgdoException penalty = used[0] == null ? null : used[0].lockPenalty();
+          PgdoException error = penalty != null ? penalty : PgErrors.translate(err);
           if (error.code() == ErrorCode.UNAUTHORIZED || PgErrors.isStatementCacheBroken(err)) {
             pools.evict(request.tenant()); // the next query starts from fresh connections
           } else if (error.code() == ErrorCode.INTERNAL_ERROR) {
