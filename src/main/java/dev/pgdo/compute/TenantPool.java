@@ -291,6 +291,22 @@ final class TenantPool {
     closeIfRetiredAndIdle();
   }
 
+  /**
+   * Fails the statements waiting in this pool at once (503 {@code no_compute}, retry): for a pool
+   * retired because its tenant holds more than its share while others wait. Otherwise the
+   * retired pool would run its whole queue on the permits it holds before giving them back,
+   * and a tenant under its share would wait for all of it.
+   */
+  void shedWaiting() {
+    waiting.forEach(waiter -> {
+      vertx.cancelTimer(waiter.deadline);
+      waiter.result.tryFail(noConnection("the tenant holds more than its share of connections while other "
+          + "tenants wait; retry"));
+    });
+    waiting.clear();
+    balanceTickets();
+  }
+
   private void closeIfRetiredAndIdle() {
     if (retired && !closed && inFlight == 0) {
       closed = true;
