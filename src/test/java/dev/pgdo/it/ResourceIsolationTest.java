@@ -405,7 +405,7 @@ class ResourceIsolationTest {
     }
     System.out.println("fair share: attacker statuses " + statuses + "; a cold tenant's first query took "
         + coldMs + " ms: " + coldAnswer.statusCode() + "; B's backends " + pidsBefore + " -> " + pidsDuring
-        + ", " + during.warmSelects + "/" + during.selects + " selects warm");
+        + ", " + during.warmSelects + "/" + during.selects + " selects warm (cold in rounds " + during.coldRounds + ")");
     during.assertHealthy(before, "connection flood");
     // B's connections are the ones it had before the flood: none was evicted to feed A
     assertThat(pidsBefore).as("B's backends before the flood").containsAll(pidsDuring);
@@ -515,6 +515,7 @@ class ResourceIsolationTest {
     private int rounds;
     int selects;
     int warmSelects;
+    final List<Integer> coldRounds = new CopyOnWriteArrayList<>();
 
     static Probe measure(int rounds) {
       Probe probe = new Probe();
@@ -553,6 +554,8 @@ class ResourceIsolationTest {
         selects++;
         if (select.bodyAsJsonObject().getJsonObject("compute").getBoolean("warm")) {
           warmSelects++;
+        } else {
+          coldRounds.add(n);
         }
       }
       timed("insert", () -> node.query(calm, calmToken,
