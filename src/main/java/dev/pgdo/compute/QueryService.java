@@ -53,7 +53,10 @@ final class QueryService {
           used[0] = pool;
           QueryRequest admitted = pool.admit(request);
           warmHit[0] = pool.hasIdleConnection();
-          return executor.execute(admitted, pool, cancelId);
+          return executor.execute(admitted, pool, cancelId)
+              .recover(err -> SharedMemoryRetry.mayRetry(err, admitted) && pool.lockPenalty() == null
+                  ? once(() -> executor.execute(admitted, pool, cancelId), err)
+                  : Future.failedFuture(err));
         })
         .andThen(done -> finished())
         .map(body -> {
@@ -72,6 +75,15 @@ final class QueryService {
           }
           return Future.failedFuture(error);
         });
+  }
+
+  /** Runs {@code again} after {@link SharedMemoryRetry#DELAY_MS} (a timer: the event loop never waits). */
+  private <T> Future<T> once(java.util.function.Supplier<Future<T>> again, Throwable first) {
+    Promise<Void> delay = Promise.promise();
+    vertx.setTimer(SharedMemoryRetry.DELAY_MS, id -> delay.complete());
+    log.debug("{}: PostgreSQL was out of shared memory ({}); running the request once more",
+        member.getString("address"), first.getMessage());
+    return delay.future().compose(v -> again.get());
   }
 
   void cancel(String cancelId) {

@@ -62,7 +62,7 @@ class ResourceIsolationTest {
         "--limits.lockCheckIntervalMs=100",
         "--limits.lockPenaltyMs=" + PENALTY_MS,
         "--limits.tempFileLimitMb=" + TEMP_FILE_LIMIT_MB,
-        "--limits.quotaCheckIntervalMs=300",
+        "--limits.quotaCheckIntervalMs=500",
         "--limits.maxResultBytes=" + RESULT_CAP,
         "--limits.statementTimeoutMs=15000",
         "--compute.maxConnections=" + BUDGET,
@@ -308,7 +308,7 @@ class ResourceIsolationTest {
       }
       assertThat(refused).as("a write past the quota is refused").isNotNull();
       during = Probe.start();
-      for (int i = 0; i < 30; i++) {
+      for (int i = 0; i < 80; i++) {
         assertThat(code(node.query(attacker, token, sql(write)))).isEqualTo("resource_limit");
       }
       assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(429);
