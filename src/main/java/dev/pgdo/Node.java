@@ -7,6 +7,7 @@ import dev.pgdo.compute.ComputeVerticle;
 import dev.pgdo.compute.ConnectionBudget;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.EmbeddedPostgresServer;
+import dev.pgdo.db.MemorySettings;
 import dev.pgdo.db.PgTargets;
 import dev.pgdo.tenant.ResourceGuardVerticle;
 import dev.pgdo.tenant.Secrets;
@@ -81,7 +82,8 @@ public final class Node {
     try {
       String url = embedded != null ? embedded.url() : config.database().url();
       NodeSecrets secrets = readSecrets(config);
-      PgTargets targets = new PgTargets(url, new Secrets(secrets.tenantSecret()), config.limits().statementTimeoutMs());
+      PgTargets targets = new PgTargets(url, new Secrets(secrets.tenantSecret()), config.limits().statementTimeoutMs(),
+          MemorySettings.of(config.resources()));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       NodeVertx runtime = NodeVertx.start(config, registry);
       vertx = runtime.vertx();

@@ -46,12 +46,17 @@ final class QueryService {
     long start = System.nanoTime();
     running++;
     boolean[] warmHit = new boolean[1];
+    TenantPool[] used = new TenantPool[1];
     return Future.succeededFuture()
         .compose(v -> {
           TenantPool pool = pools.get(request.tenant());
-          pool.admit(request);
+          used[0] = pool;
+          QueryRequest admitted = pool.admit(request);
           warmHit[0] = pool.hasIdleConnection();
-          return executor.execute(request, pool, cancelId);
+          return executor.execute(admitted, pool, cancelId)
+              .recover(err -> SharedMemoryRetry.mayRetry(err, admitted) && pool.lockPenalty() == null
+                  ? once(() -> executor.execute(admitted, pool, cancelId), err)
+                  : Future.failedFuture(err));
         })
         .andThen(done -> finished())
         .map(body -> {
@@ -60,7 +65,9 @@ final class QueryService {
         })
         .recover(err -> {
           stats.recordQuery(warmHit[0], false, System.nanoTime() - start);
-          PgdoException error = PgErrors.translate(err);
+          // a statement the lock guard ended answers its documented error, not the cancel's
+          PgdoException penalty = used[0] == null ? null : used[0].lockPenalty();
+          PgdoException error = penalty != null ? penalty : PgErrors.translate(err);
           if (error.code() == ErrorCode.UNAUTHORIZED || PgErrors.isStatementCacheBroken(err)) {
             pools.evict(request.tenant()); // the next query starts from fresh connections
           } else if (error.code() == ErrorCode.INTERNAL_ERROR) {
@@ -68,6 +75,15 @@ final class QueryService {
           }
           return Future.failedFuture(error);
         });
+  }
+
+  /** Runs {@code again} after {@link SharedMemoryRetry#DELAY_MS} (a timer: the event loop never waits). */
+  private <T> Future<T> once(java.util.function.Supplier<Future<T>> again, Throwable first) {
+    Promise<Void> delay = Promise.promise();
+    vertx.setTimer(SharedMemoryRetry.DELAY_MS, id -> delay.complete());
+    log.debug("{}: PostgreSQL was out of shared memory ({}); running the request once more",
+        member.getString("address"), first.getMessage());
+    return delay.future().compose(v -> again.get());
   }
 
   void cancel(String cancelId) {

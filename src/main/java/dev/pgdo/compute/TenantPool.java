@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.db.MemorySettings;
 import dev.pgdo.tenant.TenantRestrictions;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -38,10 +39,11 @@ final class TenantPool {
 
   /**
    * Sent, pipelined, when a request gives its connection back: session-level advisory locks and
-   * WITH HOLD cursors hold shared memory and must not outlive the request that made them. It is
-   * queued on the connection before the pool lends it again, so no request waits for it.
+   * WITH HOLD cursors hold shared memory (and temp files) and must not outlive the request that
+   * made them, nor may a raised {@code work_mem} ({@link MemorySettings}). It is queued on the
+   * connection before the pool lends it again, so no request waits for it.
    */
-  static final String SESSION_RESET = "SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL";
+  static final String SESSION_RESET = "SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL; " + MemorySettings.RESET;
 
   private final String tenant;
   private final String role;
@@ -117,13 +119,22 @@ final class TenantPool {
   }
 
   /**
-   * Refuses the request while a resource guard restricts the tenant (its lock-table penalty, or
-   * a statement that may grow a database over its disk quota).
+   * Admits the request under the resource guards' restrictions of the tenant: refused during its
+   * lock-table penalty, or, over its disk quota, refused or made read-only.
    *
+   * @return the request to run
    * @throws PgdoException {@code resource_limit}
    */
-  void admit(QueryRequest request) {
-    restrictions.check(role, request.statements().stream().map(QueryRequest.Statement::sql).toList());
+  QueryRequest admit(QueryRequest request) {
+    return restrictions.admit(role, request);
+  }
+
+  /**
+   * The lock guard's {@code resource_limit} if it penalised the tenant meanwhile (it then ended
+   * the tenant's sessions, which is why the statement failed), else null.
+   */
+  PgdoException lockPenalty() {
+    return restrictions.lockPenalty(role);
   }
 
   /**
@@ -278,6 +289,22 @@ final class TenantPool {
     retired = true;
     balanceTickets();
     closeIfRetiredAndIdle();
+  }
+
+  /**
+   * Fails the statements waiting in this pool at once (503 {@code no_compute}, retry): for a pool
+   * retired because its tenant holds more than its share while others wait. Otherwise the
+   * retired pool would run its whole queue on the permits it holds before giving them back,
+   * and a tenant under its share would wait for all of it.
+   */
+  void shedWaiting() {
+    waiting.forEach(waiter -> {
+      vertx.cancelTimer(waiter.deadline);
+      waiter.result.tryFail(noConnection("the tenant holds more than its share of connections while other "
+          + "tenants wait; retry"));
+    });
+    waiting.clear();
+    balanceTickets();
   }
 
   private void closeIfRetiredAndIdle() {
