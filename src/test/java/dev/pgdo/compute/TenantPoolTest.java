@@ -80,10 +80,7 @@ class TenantPoolTest {
 
   @AfterEach
   void retireAll() throws Exception {
-    on(() -> {
-      pools.forEach(TenantPool::retire);
-      return null;
-    });
+    run(() -> pools.forEach(TenantPool::retire));
   }
 
   // ---------------------------------------------------------------- helpers
@@ -99,6 +96,19 @@ class TenantPoolTest {
       }
     });
     return answer.future().await(AWAIT_S, TimeUnit.SECONDS);
+  }
+
+  /** Runs {@code action} on the test's context and waits until it has run. */
+  private void run(Runnable action) throws Exception {
+    on(() -> {
+      action.run();
+      return null;
+    });
+  }
+
+  /** Waits until {@code count} of the statements have started. */
+  private void awaitStarted(Statements s, int count) throws Exception {
+    on(() -> s.startedCount(count)).await(AWAIT_S, TimeUnit.SECONDS);
   }
 
   private TenantPool pool(String tenant, ConnectionBudget budget, int maxConnections, int maxWaiting,
@@ -220,13 +230,13 @@ class TenantPoolTest {
     Statements s = on(Statements::new);
 
     Future<String> first = on(() -> s.gated(pool, "s0"));
-    on(() -> s.startedCount(1)).await(AWAIT_S, TimeUnit.SECONDS);
+    awaitStarted(s, 1);
     assertThat(on(pool::permits)).as("one statement, one permit").isEqualTo(1);
     assertThat(budget.used()).isEqualTo(1);
 
     List<Future<String>> rest = on(() -> List.of(s.gated(pool, "s1"), s.gated(pool, "s2"), s.gated(pool, "s3"),
         s.gated(pool, "s4")));
-    on(() -> s.startedCount(2)).await(AWAIT_S, TimeUnit.SECONDS);
+    awaitStarted(s, 2);
 
     assertThat(on(() -> s.started)).as("the budget has 2 permits").isEqualTo(2);
     assertThat(on(pool::permits)).isEqualTo(2);
@@ -239,10 +249,7 @@ class TenantPoolTest {
 
     for (int i = 0; i < 5; i++) {
       int gate = i;
-      on(() -> {
-        s.open(gate);
-        return null;
-      });
+      run(() -> s.open(gate));
       (gate == 0 ? first : rest.get(gate - 1)).await(AWAIT_S, TimeUnit.SECONDS);
       assertThat(on(pool::connections)).as("after statement %d", gate).isLessThanOrEqualTo(on(pool::permits));
     }
@@ -264,7 +271,7 @@ class TenantPoolTest {
     Statements s = on(Statements::new);
 
     Future<String> first = on(() -> s.gated(pool, "first"));
-    on(() -> s.startedCount(1)).await(AWAIT_S, TimeUnit.SECONDS);
+    awaitStarted(s, 1);
     Future<String> second = on(() -> s.quick(pool, "second"));
 
     assertThat(on(() -> second.isComplete())).isFalse();
@@ -297,7 +304,7 @@ class TenantPoolTest {
     Statements s = on(Statements::new);
 
     Future<String> first = on(() -> s.gated(pool, "first"));
-    on(() -> s.startedCount(1)).await(AWAIT_S, TimeUnit.SECONDS);
+    awaitStarted(s, 1);
     List<Future<String>> queued = on(() -> List.of(s.quick(pool, "q1"), s.quick(pool, "q2")));
 
     Throwable refused = on(() -> {
@@ -309,10 +316,7 @@ class TenantPoolTest {
     assertThat(noCompute(refused)).hasMessageContaining("too many statements are waiting");
     assertThat(on(() -> queued.stream().noneMatch(Future::isComplete))).as("the queued ones still wait").isTrue();
 
-    on(() -> {
-      s.open(0);
-      return null;
-    });
+    run(() -> s.open(0));
     assertThat(first.await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("first");
     assertThat(queued.get(0).await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("q1");
     assertThat(queued.get(1).await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("q2");
@@ -328,7 +332,7 @@ class TenantPoolTest {
     Statements s = on(Statements::new);
 
     Future<String> first = on(() -> s.gated(pool, "first"));
-    on(() -> s.startedCount(1)).await(AWAIT_S, TimeUnit.SECONDS);
+    awaitStarted(s, 1);
     long askedAt = System.nanoTime();
     Future<String> late = on(() -> s.quick(pool, "late"));
     assertThat(budget.waiting()).as("the waiter holds a ticket for a second permit").isEqualTo(1);
@@ -363,24 +367,18 @@ class TenantPoolTest {
     Statements s = on(Statements::new);
 
     Future<String> a1 = on(() -> s.gated(a, "a1"));
-    on(() -> s.startedCount(1)).await(AWAIT_S, TimeUnit.SECONDS);
+    awaitStarted(s, 1);
     Future<String> a2 = on(() -> s.quick(a, "a2"));
     Future<String> b1 = on(() -> s.quick(b, "b1"));
     assertThat(budget.waiting()).as("b waits for the node's only permit").isEqualTo(1);
 
-    on(() -> {
-      a.retire();
-      return null;
-    });
+    run(a::retire);
 
     assertThat(on(() -> a1.isComplete() || a2.isComplete() || b1.isComplete()))
         .as("retiring cuts nothing short and frees nothing yet").isFalse();
     assertThat(budget.heldBy("a")).isEqualTo(1);
 
-    on(() -> {
-      s.open(0);
-      return null;
-    });
+    run(() -> s.open(0));
     assertThat(a1.await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("a1");
     assertThat(a2.await(AWAIT_S, TimeUnit.SECONDS)).as("the queued statement ran on the permit a held").isEqualTo("a2");
     assertThat(b1.await(AWAIT_S, TimeUnit.SECONDS)).as("b got the permit a gave back").isEqualTo("b1");
@@ -410,11 +408,10 @@ class TenantPoolTest {
     Statements s = on(Statements::new);
 
     List<Future<String>> warm = on(() -> List.of(s.gated(a, "a1"), s.gated(a, "a2")));
-    on(() -> s.startedCount(2)).await(AWAIT_S, TimeUnit.SECONDS);
-    on(() -> {
+    awaitStarted(s, 2);
+    run(() -> {
       s.open(0);
       s.open(1);
-      return null;
     });
     for (Future<String> f : warm) {
       f.await(AWAIT_S, TimeUnit.SECONDS);
@@ -425,19 +422,15 @@ class TenantPoolTest {
     List<Future<String>> waiting = on(() -> List.of(s.gated(b, "b1"), s.gated(b, "b2")));
     assertThat(budget.waiting()).isEqualTo(2);
 
-    on(() -> {
-      a.retire();
-      return null;
-    });
-    on(() -> s.startedCount(4)).await(AWAIT_S, TimeUnit.SECONDS);
+    run(a::retire);
+    awaitStarted(s, 4);
 
     assertThat(budget.heldBy("a")).isZero();
     assertThat(budget.heldBy("b")).isEqualTo(2);
     assertThat(on(b::permits)).isEqualTo(2);
-    on(() -> {
+    run(() -> {
       s.open(2);
       s.open(3);
-      return null;
     });
     for (Future<String> f : waiting) {
       assertThat(f.await(AWAIT_S, TimeUnit.SECONDS)).startsWith("b");
