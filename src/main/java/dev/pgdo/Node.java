@@ -7,6 +7,7 @@ import dev.pgdo.compute.ComputeVerticle;
 import dev.pgdo.compute.ConnectionBudget;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.EmbeddedPostgresServer;
+import dev.pgdo.db.MemorySettings;
 import dev.pgdo.db.PgTargets;
 import dev.pgdo.tenant.ResourceGuardVerticle;
 import dev.pgdo.tenant.Secrets;
@@ -92,7 +93,8 @@ public final class Node {
       vertx = runtime.vertx();
       embedded = await(database);
       String url = embedded != null ? embedded.url() : config.database().url();
-      PgTargets targets = new PgTargets(url, new Secrets(secrets.tenantSecret()), config.limits().statementTimeoutMs());
+      PgTargets targets = new PgTargets(url, new Secrets(secrets.tenantSecret()), config.limits().statementTimeoutMs(),
+          MemorySettings.of(config.resources()));
       MetadataDatabase metadata = MetadataDatabase.open(config, vertx, targets, url, embedded != null);
       deployResourceGuard(config, vertx, targets, registry);
       ConnectionBudget budget = connectionBudget(config, registry);

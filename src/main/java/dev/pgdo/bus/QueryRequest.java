@@ -156,7 +156,8 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     return readOnly || idempotencyKey != null ? this : asReadOnly();
   }
 
-  private QueryRequest asReadOnly() {
+  /** The same request in a read-only transaction (a single statement keeps its single-statement answer). */
+  public QueryRequest asReadOnly() {
     return new QueryRequest(tenant, statements, true, batch, isolation, true, idempotencyKey, format, deferrable);
   }
 

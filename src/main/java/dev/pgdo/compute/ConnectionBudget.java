@@ -149,7 +149,10 @@ public final class ConnectionBudget {
       while (used < capacity && !demands.isEmpty()) {
         Demand next = demands.pollFirst();
         granted.add(next.tickets.pollFirst());
-        take(next.tenant);
+        // take() without its resort: next is out of the tree, and with its last ticket gone the
+        // comparator (which reads the head ticket) would throw on any TreeSet.remove of it
+        used++;
+        held.merge(next.tenant, 1, Integer::sum);
         if (next.tickets.isEmpty()) {
           demandByTenant.remove(next.tenant);
         } else {

@@ -30,8 +30,8 @@ final class PgErrors {
   private static final String INVALID_CATALOG_NAME = "3D000";
   private static final String INVALID_AUTHORIZATION = "28000";
   private static final String INVALID_PASSWORD = "28P01";
+  /** Also "too many connections for role/database"; 53400 is not a connection refusal (temp_file_limit uses it). */
   private static final String TOO_MANY_CONNECTIONS = "53300";
-  private static final String CONFIGURATION_LIMIT_EXCEEDED = "53400";
   private static final String INVALID_SQL_STATEMENT_NAME = "26000";
 
   /** {@code ErrorMessageFactory.buildWhenArgumentsTypeNotMatched}: a value the inferred type cannot take. */
@@ -108,7 +108,7 @@ final class PgErrors {
           // nodes that disagree on tenantSecret derive different role passwords: an operator's problem
           LoggerFactory.getLogger(PgErrors.class).error("tenant role password rejected: is tenantSecret the same on every node?");
           return new PgdoException(ErrorCode.NO_COMPUTE, "the compute instance cannot log in to the tenant's database");
-        case TOO_MANY_CONNECTIONS, CONFIGURATION_LIMIT_EXCEEDED:
+        case TOO_MANY_CONNECTIONS:
           return new PgdoException(ErrorCode.NO_COMPUTE, "PostgreSQL has no connection slot free");
         default:
           if (isConnectionFailure(t)) {

@@ -46,11 +46,16 @@ final class QueryService {
     long start = System.nanoTime();
     running++;
     QueryExecutor.ConnectionUse use = new QueryExecutor.ConnectionUse();
+    TenantPool[] used = new TenantPool[1];
     return Future.succeededFuture()
         .compose(v -> {
           TenantPool pool = pools.get(request.tenant());
-          pool.admit(request);
-          return executor.execute(request, pool, cancelId, use);
+          used[0] = pool;
+          QueryRequest admitted = pool.admit(request);
+          return executor.execute(admitted, pool, cancelId, use)
+              .recover(err -> SharedMemoryRetry.mayRetry(err, admitted) && pool.lockPenalty() == null
+                  ? once(() -> executor.execute(admitted, pool, cancelId, use), err)
+                  : Future.failedFuture(err));
         })
         .andThen(done -> finished())
         .map(body -> {
@@ -59,7 +64,9 @@ final class QueryService {
         })
         .recover(err -> {
           stats.recordQuery(use.warm, false, System.nanoTime() - start);
-          PgdoException error = PgErrors.translate(err);
+          // a statement the lock guard ended answers its documented error, not the cancel's
+          PgdoException penalty = used[0] == null ? null : used[0].lockPenalty();
+          PgdoException error = penalty != null ? penalty : PgErrors.translate(err);
           if (error.code() == ErrorCode.UNAUTHORIZED || PgErrors.isStatementCacheBroken(err)) {
             pools.evict(request.tenant()); // the next query starts from fresh connections
           } else if (error.code() == ErrorCode.INTERNAL_ERROR) {
@@ -67,6 +74,15 @@ final class QueryService {
           }
           return Future.failedFuture(error);
         });
+  }
+
+  /** Runs {@code again} after {@link SharedMemoryRetry#DELAY_MS} (a timer: the event loop never waits). */
+  private <T> Future<T> once(java.util.function.Supplier<Future<T>> again, Throwable first) {
+    Promise<Void> delay = Promise.promise();
+    vertx.setTimer(SharedMemoryRetry.DELAY_MS, id -> delay.complete());
+    log.debug("{}: PostgreSQL was out of shared memory ({}); running the request once more",
+        member.getString("address"), first.getMessage());
+    return delay.future().compose(v -> again.get());
   }
 
   void cancel(String cancelId) {

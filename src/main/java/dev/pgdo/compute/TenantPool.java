@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.db.MemorySettings;
 import dev.pgdo.tenant.TenantRestrictions;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -38,19 +39,21 @@ final class TenantPool {
 
   /**
    * Ends what a session can keep past a request: session-level advisory locks and WITH HOLD
-   * cursors, which hold shared memory (the lock table) or backend memory and temp files. Sent,
-   * pipelined, as a request gives its connection back (queued before the pool lends it again, so
-   * no request waits for it), and as the keep-warm ping of every idle connection.
+   * cursors, which hold shared memory (the lock table) or backend memory and temp files, and a
+   * raised {@code work_mem} and its kin ({@link MemorySettings}). Sent, pipelined, as a request
+   * gives its connection back (queued before the pool lends it again, so no request waits for
+   * it), and as the keep-warm ping of every idle connection.
    *
    * <p>It costs PostgreSQL as much as a point select (one more round trip; {@code scripts/bench.sh}
    * row r), so a request's connection gets it at once only when the request may have left such
    * state: one that failed, or whose SQL sets, declares or names such state
    * ({@link QueryExecutor#mayLeaveSessionState}); otherwise every {@link #RESET_EVERY_LOANS}th
-   * loan, and at the next keep-warm round. State made out of sight (a function that takes a session lock, a cursor
-   * declared by dynamic SQL) thus lives on at most until then, on the tenant's own connection;
-   * the lock guard bounds how much of the shared lock table it can hold (README "Resource isolation").
+   * loan, and at the next keep-warm round. State made out of sight (a function that takes a
+   * session lock, a cursor declared by dynamic SQL) thus lives on at most until then, on the
+   * tenant's own connection; the lock guard bounds how much of the shared lock table it can hold
+   * (README "Resource isolation").
    */
-  static final String SESSION_RESET = "SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL";
+  static final String SESSION_RESET = "SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL; " + MemorySettings.RESET;
   static final int RESET_EVERY_LOANS = 64;
 
   private final String tenant;
@@ -138,13 +141,22 @@ final class TenantPool {
   }
 
   /**
-   * Refuses the request while a resource guard restricts the tenant (its lock-table penalty, or
-   * a statement that may grow a database over its disk quota).
+   * Admits the request under the resource guards' restrictions of the tenant: refused during its
+   * lock-table penalty, or, over its disk quota, refused or made read-only.
    *
+   * @return the request to run
    * @throws PgdoException {@code resource_limit}
    */
-  void admit(QueryRequest request) {
-    restrictions.check(role, request.statements().stream().map(QueryRequest.Statement::sql).toList());
+  QueryRequest admit(QueryRequest request) {
+    return restrictions.admit(role, request);
+  }
+
+  /**
+   * The lock guard's {@code resource_limit} if it penalised the tenant meanwhile (it then ended
+   * the tenant's sessions, which is why the statement failed), else null.
+   */
+  PgdoException lockPenalty() {
+    return restrictions.lockPenalty(role);
   }
 
   /**
@@ -309,6 +321,22 @@ final class TenantPool {
     retired = true;
     balanceTickets();
     closeIfRetiredAndIdle();
+  }
+
+  /**
+   * Fails the statements waiting in this pool at once (503 {@code no_compute}, retry): for a pool
+   * retired because its tenant holds more than its share while others wait. Otherwise the
+   * retired pool would run its whole queue on the permits it holds before giving them back,
+   * and a tenant under its share would wait for all of it.
+   */
+  void shedWaiting() {
+    waiting.forEach(waiter -> {
+      vertx.cancelTimer(waiter.deadline);
+      waiter.result.tryFail(noConnection("the tenant holds more than its share of connections while other "
+          + "tenants wait; retry"));
+    });
+    waiting.clear();
+    balanceTickets();
   }
 
   private void closeIfRetiredAndIdle() {

@@ -78,7 +78,8 @@ final class TenantPools {
   /**
    * Frees budget permits for a tenant waiting on this node ({@link Addresses#BUDGET_PRESSURE}),
    * at most one pool per call, in this order: a pool of a tenant holding more than its fair share
-   * retires (it finishes what it has queued, then closes); else the least recently used idle pool
+   * retires (its queued statements fail with no_compute, its running ones finish, then it
+   * closes); else the least recently used idle pool
    * whose tenant keeps a permit elsewhere on the node; and only when the waiting tenant holds no
    * permit at all (the budget is truly exhausted for it), the least recently used idle pool.
    */
@@ -87,9 +88,12 @@ final class TenantPools {
         .map(eviction -> List.copyOf(eviction.coldest(settings.maxTenantsPerMember()).values()))
         .orElseGet(() -> List.copyOf(pools.asMap().values()));
     List<TenantPool> others = coldestFirst.stream().filter(pool -> !pool.tenant().equals(waitingTenant)).toList();
-    Optional<TenantPool> victim = others.stream()
+    Optional<TenantPool> overShare = others.stream()
         .filter(pool -> pool.permits() > 0 && budget.overShare(pool.tenant()))
-        .max(Comparator.comparingInt(TenantPool::permits))
+        .max(Comparator.comparingInt(TenantPool::permits));
+    // its queued statements fail now, so its permits come back once its running ones end
+    overShare.ifPresent(TenantPool::shedWaiting);
+    Optional<TenantPool> victim = overShare
         .or(() -> others.stream()
             .filter(pool -> pool.idle() && pool.permits() > 0 && budget.heldBy(pool.tenant()) > pool.permits())
             .findFirst())

@@ -85,9 +85,13 @@ public record AppConfig(
    * @param tempFileLimitMb    {@code temp_file_limit} set on every tenant role; 0: none
    * @param maxTenantBytes     default disk quota per tenant database; 0: none
    * @param quotaCheckIntervalMs how often tenant database sizes are measured
+   * @param workMemMb          {@code work_mem} every tenant connection starts with and returns to after each request
+   * @param hashMemMultiplier  {@code hash_mem_multiplier}, likewise
+   * @param maintenanceWorkMemMb {@code maintenance_work_mem}, likewise
    */
   public record ResourceLimits(long maxLocksPerTenant, long lockCheckIntervalMs, long lockPenaltyMs,
-                               long tempFileLimitMb, long maxTenantBytes, long quotaCheckIntervalMs) {
+                               long tempFileLimitMb, long maxTenantBytes, long quotaCheckIntervalMs,
+                               long workMemMb, long hashMemMultiplier, long maintenanceWorkMemMb) {
   }
 
   static AppConfig from(JsonObject json) {
@@ -145,7 +149,10 @@ public record AppConfig(
         longIn(json, "limits.lockPenaltyMs", 0, 3_600_000),
         longIn(json, "limits.tempFileLimitMb", 0, 2_000_000_000),
         longIn(json, "limits.maxTenantBytes", 0, Long.MAX_VALUE),
-        longIn(json, "limits.quotaCheckIntervalMs", 100, 86_400_000));
+        longIn(json, "limits.quotaCheckIntervalMs", 100, 86_400_000),
+        longIn(json, "limits.workMemMb", 1, 2_000_000),
+        longIn(json, "limits.hashMemMultiplier", 1, 1000),
+        longIn(json, "limits.maintenanceWorkMemMb", 1, 2_000_000));
   }
 
   private static Logging logging(JsonObject json) {

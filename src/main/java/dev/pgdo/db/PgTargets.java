@@ -18,13 +18,20 @@ public final class PgTargets {
   private final Secrets secrets;
   private final TenantNames names;
   private final int statementTimeoutMs;
+  private final MemorySettings memory;
 
   /** @param statementTimeoutMs sent as {@code statement_timeout} when a tenant connection starts */
   public PgTargets(String url, Secrets secrets, int statementTimeoutMs) {
+    this(url, secrets, statementTimeoutMs, MemorySettings.none());
+  }
+
+  /** @param memory memory settings sent when a tenant connection starts (they outrank the tenant's role defaults) */
+  public PgTargets(String url, Secrets secrets, int statementTimeoutMs, MemorySettings memory) {
     this.admin = PgConnectOptions.fromUri(url);
     this.secrets = secrets;
     this.names = new TenantNames(secrets);
     this.statementTimeoutMs = statementTimeoutMs;
+    this.memory = memory;
   }
 
   /** Admin connection options to {@code database}. */
@@ -35,7 +42,9 @@ public final class PgTargets {
   /** Options to connect as the tenant's role to the tenant's database; statements are cached per connection. */
   public PgConnectOptions tenant(String tenant) {
     String name = names.of(tenant);
-    return new PgConnectOptions(admin)
+    PgConnectOptions options = new PgConnectOptions(admin);
+    memory.startupParameters().forEach(options::addProperty);
+    return options
         .setDatabase(name)
         .setUser(name)
         .setPassword(secrets.rolePassword(name))

@@ -55,6 +55,7 @@ public final class ResourceGuardVerticle extends VerticleBase {
   private LockGuard lockGuard;
   private DiskUsage diskUsage;
   private boolean quotasReadable = true;
+  private boolean signalWarned;
   private Counter offendersEnded;
 
   /** @param adminOptions admin connection options to the metadata database */
@@ -193,10 +194,26 @@ public final class ResourceGuardVerticle extends VerticleBase {
         offendersEnded.increment();
         log.warn("tenant role {} held {} locks (limit {}): ended its {} sessions",
             offender.role(), offender.locks(), lockGuard.maxLocksPerTenant(), ended);
-        return null;
-      }));
+        return (Void) null;
+      }).recover(this::tolerateNoSignalRight));
     }
     return chain;
+  }
+
+  /**
+   * Without the right to signal tenant backends the penalty still refuses the tenant's new
+   * requests, but a running statement keeps its locks until it ends (statement_timeout).
+   */
+  private Future<Void> tolerateNoSignalRight(Throwable err) {
+    if (err instanceof PgException pg && INSUFFICIENT_PRIVILEGE.equals(pg.getSqlState())) {
+      if (!signalWarned) {
+        signalWarned = true;
+        log.warn("the lock guard cannot end tenant sessions: database.url's user needs superuser or "
+            + "pg_signal_backend: {}", pg.getErrorMessage());
+      }
+      return Future.succeededFuture();
+    }
+    return Future.failedFuture(err);
   }
 
   @Override

@@ -17,18 +17,26 @@ public final class ServerExhaustion {
   }
 
   public static boolean is(Throwable failure) {
-    for (Throwable cause = failure; cause != null && cause.getCause() != cause; cause = cause.getCause()) {
-      if (cause instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("53")) {
-        return true;
-      }
-    }
-    return false;
+    return sqlState(failure) != null;
   }
 
   /** The 503 answer for a failure that {@link #is} one. */
   public static PgdoException unavailable(Throwable failure) {
-    String state = failure instanceof PgException pg ? pg.getSqlState() : "53000";
+    String state = sqlState(failure);
     return new PgdoException(ErrorCode.NO_COMPUTE, "PostgreSQL is out of a shared resource; retry",
-        new io.vertx.core.json.JsonObject().put("sqlState", state));
+        new io.vertx.core.json.JsonObject().put("sqlState", state != null ? state : "53000"));
+  }
+
+  /** The class-53 SQLSTATE anywhere in the cause chain (the client may wrap it), else null. */
+  private static String sqlState(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("53")) {
+        return pg.getSqlState();
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
+    }
+    return null;
   }
 }

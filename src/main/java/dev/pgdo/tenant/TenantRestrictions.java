@@ -2,12 +2,14 @@ package dev.pgdo.tenant;
 
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
+import dev.pgdo.bus.QueryRequest;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.LocalMap;
 
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -66,30 +68,47 @@ public final class TenantRestrictions {
   }
 
   /**
-   * Refuses a request of the tenant whose role is {@code role} while the lock guard's penalty
-   * runs, or, over its disk quota, a request holding a statement that may grow the database.
+   * Admits a request of the tenant whose role is {@code role}: refuses it while the lock guard's
+   * penalty runs; over its disk quota, refuses a statement that may grow the database, and runs
+   * a request of reads in a read-only transaction, so that a function or a DO block called by a
+   * SELECT cannot write either (PostgreSQL then refuses any write, 25006).
    *
+   * @return {@code request}, or its read-only form
    * @throws PgdoException {@code resource_limit} (429), with {@code resource} {@code "locks"} or {@code "disk"}
    */
-  public void check(String role, Collection<String> statements) {
+  public QueryRequest admit(String role, QueryRequest request) {
+    PgdoException penalty = lockPenalty(role);
+    if (penalty != null) {
+      throw penalty;
+    }
+    if (!overQuota.containsKey(role)) {
+      return request;
+    }
+    List<String> statements = request.statements().stream().map(QueryRequest.Statement::sql).toList();
+    return switch (QuotaStatements.overQuota(statements)) {
+      case AS_SENT -> request;
+      case READ_ONLY -> request.asReadOnly();
+      case REFUSED -> throw new PgdoException(ErrorCode.RESOURCE_LIMIT, "the tenant's database is over its disk "
+          + "quota; SELECT, DELETE, TRUNCATE, DROP and VACUUM still work", new JsonObject().put("resource", "disk"));
+    };
+  }
+
+  /**
+   * The lock guard's refusal while its penalty on {@code role} runs, else null. Also what a
+   * request answers that failed because the guard ended its session (cancelled or terminated).
+   */
+  public PgdoException lockPenalty(String role) {
     Long until = lockPenalties.get(role);
-    if (until != null) {
-      long left = until - System.currentTimeMillis();
-      if (left > 0) {
-        throw new PgdoException(ErrorCode.RESOURCE_LIMIT, "the tenant held more locks than its share of "
-            + "PostgreSQL's lock table; its sessions were ended, retry later",
-            new JsonObject().put("resource", "locks").put(RETRY, Math.max(1, (left + 999) / 1000)));
-      }
+    if (until == null) {
+      return null;
+    }
+    long left = until - System.currentTimeMillis();
+    if (left <= 0) {
       lockPenalties.remove(role, until);
+      return null;
     }
-    if (overQuota.containsKey(role)) {
-      for (String sql : statements) {
-        if (!QuotaStatements.mayRunOverQuota(sql)) {
-          throw new PgdoException(ErrorCode.RESOURCE_LIMIT, "the tenant's database is over its disk quota; "
-              + "SELECT, DELETE, TRUNCATE, DROP and VACUUM still work",
-              new JsonObject().put("resource", "disk"));
-        }
-      }
-    }
+    return new PgdoException(ErrorCode.RESOURCE_LIMIT, "the tenant held more locks than its share of "
+        + "PostgreSQL's lock table; its sessions were ended, retry later",
+        new JsonObject().put("resource", "locks").put(RETRY, Math.max(1, (left + 999) / 1000)));
   }
 }
