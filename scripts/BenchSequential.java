@@ -1,9 +1,4 @@
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -13,11 +8,14 @@ import io.vertx.sqlclient.Tuple;
 import org.HdrHistogram.Histogram;
 
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Row c1 of scripts/bench.sh: one connection, sequential, keep-alive. The point select straight to
- * PostgreSQL with vertx-pg-client (the baseline), then through postgres-do over HTTP (Vert.x client, the same stack),
+ * PostgreSQL with vertx-pg-client (the baseline), then through postgres-do over HTTP (JDK client),
  * with the node's own share ({@code timings.totalMs}). The first fifth of each series is warm-up.
  *   java -cp target/postgres-do.jar:classes BenchSequential <pg-url> <http-base> <tenant> <token> <rows> <n>
  */
@@ -43,33 +41,28 @@ public class BenchSequential {
       }
     }
     pool.close().await();
+    vertx.close().await();
 
-    // The same client stack on both sides (Vert.x, awaited from this thread), so that the
-    // difference is postgres-do's, not the JDK HttpClient's own machinery.
-    URI uri = URI.create(base);
-    HttpClientAgent http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
-        .setDefaultHost(uri.getHost()).setDefaultPort(uri.getPort()), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(1));
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     Histogram viaService = BenchStats.histogram();
     Histogram insideService = BenchStats.histogram();
-    String path = "/v1/query/" + tenant;
     for (int i = -n / 5; i < n; i++) {
-      String body = "{\"sql\": \"" + BenchSql.POINT_SELECT + "\", \"params\": [" + randomId(rows) + "]}";
+      HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/v1/query/" + tenant))
+          .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(
+              "{\"sql\": \"" + BenchSql.POINT_SELECT + "\", \"params\": [" + randomId(rows) + "]}")).build();
       long start = System.nanoTime();
-      Buffer answer = http.request(HttpMethod.POST, path)
-          .compose(request -> request.putHeader("Authorization", "Bearer " + token)
-              .putHeader("Content-Type", "application/json").send(body))
-          .compose(response -> response.statusCode() == 200 ? response.body()
-              : response.body().compose(b -> Future.failedFuture("unexpected answer: " + response.statusCode() + " " + b)))
-          .await();
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
       long micros = (System.nanoTime() - start) / 1000;
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException("unexpected answer: " + response.statusCode() + " " + response.body());
+      }
       if (i >= 0) {
         viaService.recordValue(Math.max(1, micros));
-        double nodeMs = new JsonObject(answer).getJsonObject("timings").getDouble("totalMs");
+        double nodeMs = new JsonObject(response.body()).getJsonObject("timings").getDouble("totalMs");
         insideService.recordValue(Math.max(1, Math.round(nodeMs * 1000)));
       }
     }
-    http.close().await();
-    vertx.close().await();
     JsonObject row = new JsonObject().put("target", "c1")
         .put("label", "1 connection, sequential: direct vertx-pg-client vs postgres-do HTTP").put("queries", n);
     BenchStats.latency(row, "direct", direct);
