@@ -1,6 +1,5 @@
 package dev.pgdo.client;
 
-import dev.pgdo.bus.Addresses;
 import dev.pgdo.bus.BusCodecs;
 import dev.pgdo.bus.BusHeaders;
 import dev.pgdo.bus.ErrorCode;
@@ -8,16 +7,13 @@ import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
 import dev.pgdo.cluster.ClusterView;
 import dev.pgdo.config.ConfigLoader;
-import dev.pgdo.routing.Rendezvous;
 import dev.pgdo.routing.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -43,13 +39,10 @@ public final class PgdoClient {
   private static final long ABSENT_WAIT_MS = 3_000;
   /** The pause between two passes over an absent region: a few bus round trips, so the wait stays cheap. */
   private static final long ABSENT_RETRY_MS = 50;
-  /** How long {@link #warm} waits for the members: about a connection set-up, with a wide margin. */
-  private static final long WARM_WAIT_MS = 2_000;
   /** The deadline of {@link #create}'s client: above the default statement timeout (30 s). */
   private static final long DEFAULT_SEND_TIMEOUT_MS = 35_000;
 
   private final Vertx vertx;
-  private final Topology topology;
   private final MemberRouter router;
   private final Delivery delivery;
   private final long sendTimeoutMs;
@@ -63,7 +56,6 @@ public final class PgdoClient {
   public PgdoClient(Vertx vertx, Topology topology, long sendTimeoutMs, ClusterView view) {
     this.vertx = vertx;
     BusCodecs.register(vertx);
-    this.topology = topology;
     this.router = new MemberRouter(topology);
     this.delivery = new Delivery(vertx, view, sendTimeoutMs);
     this.sendTimeoutMs = sendTimeoutMs;
@@ -121,23 +113,6 @@ public final class PgdoClient {
     for (String member : router.allMembers(colo)) {
       vertx.eventBus().send(member, new JsonObject(), options);
     }
-  }
-
-  /**
-   * Asks the tenant's home member in every region with a pool to open the tenant's connection,
-   * so that its first query pays no connection set-up (a new tenant). Completes when they all
-   * answered, or after {@link #WARM_WAIT_MS}; never fails: a member that is absent or cannot
-   * connect leaves the work to the first query.
-   */
-  public Future<Void> warm(String tenant) {
-    DeliveryOptions options = new DeliveryOptions().addHeader(BusHeaders.OP, BusHeaders.OP_WARM)
-        .setSendTimeout(WARM_WAIT_MS);
-    List<Future<Object>> answers = new ArrayList<>();
-    for (String region : topology.pooledRegions()) {
-      answers.add(vertx.eventBus().request(Addresses.compute(region, Rendezvous.winner(tenant, topology.poolSize(region))),
-          tenant, options).map(Message::body));
-    }
-    return Future.join(answers).<Void>mapEmpty().otherwiseEmpty();
   }
 
   /** The region whose pool serves requests from {@code colo} (null: the default region). */

@@ -64,19 +64,6 @@ final class KeepWarm {
     }).transform(done -> Future.succeededFuture());
   }
 
-  /**
-   * Opens a tenant's warm floor of connections now (a new tenant), rather than at the next
-   * round. Completes once they are open or failed; never fails.
-   */
-  Future<Void> warm(TenantPool pool) {
-    int toOpen = pool.nextWarmFloor(warmConnectionsPerTenant) - pool.connections();
-    List<Future<Boolean>> pings = new ArrayList<>();
-    for (int i = 0; i < toOpen; i++) {
-      pings.add(ping(pool));
-    }
-    return Future.join(pings).mapEmpty();
-  }
-
   /** Publishes the member's connection and warm-tenant counts. */
   void recordPools() {
     int connections = 0;

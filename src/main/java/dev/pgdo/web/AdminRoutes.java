@@ -3,7 +3,6 @@ package dev.pgdo.web;
 import dev.pgdo.bus.Addresses;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
-import dev.pgdo.client.PgdoClient;
 import dev.pgdo.tenant.ServerExhaustion;
 import dev.pgdo.tenant.TenantId;
 import dev.pgdo.tenant.TenantStore;
@@ -28,22 +27,17 @@ final class AdminRoutes {
   private final TenantStore tenants;
   private final TenantAuth auth;
   private final AccessControl access;
-  private final PgdoClient gateway;
 
-  AdminRoutes(Vertx vertx, TenantStore tenants, TenantAuth auth, AccessControl access, PgdoClient gateway) {
+  AdminRoutes(Vertx vertx, TenantStore tenants, TenantAuth auth, AccessControl access) {
     this.vertx = vertx;
     this.tenants = tenants;
     this.auth = auth;
     this.access = access;
-    this.gateway = gateway;
   }
 
   void mount(Router router) {
-    // after the change is announced (members drop what they held), the new tenant's members open
-    // its connection before the 201, so that its first query is warm
     router.put("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 201, tenant ->
-        tenants.create(tenant).andThen(done -> changed(tenant))
-            .compose(created -> gateway.warm(tenant).map(created))));
+        tenants.create(tenant).andThen(done -> changed(tenant))));
     router.post("/v1/tenants/:tenant/token").handler(ctx -> admin(ctx, 200, tenant ->
         tenants.rotateToken(tenant).andThen(done -> changed(tenant))));
     router.get("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 200, tenant -> tenants.describe(tenant)

@@ -103,25 +103,6 @@ class QueryEndToEndTest {
   }
 
   @Test
-  @DisplayName("creating a tenant opens its connection on its home member, so its first query is warm")
-  void creationWarms() throws InterruptedException {
-    String fresh = node.tenantId("born-warm");
-    String freshToken = node.createTenant(fresh);
-    String role = node.database(fresh); // the tenant's database and role share one name
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    long backends = 0;
-    while (backends == 0 && System.nanoTime() < deadline) {
-      backends = node.superuser().preparedQuery("select count(*) from pg_stat_activity where usename = $1")
-          .execute(io.vertx.sqlclient.Tuple.of(role)).await().iterator().next().getLong(0);
-      Thread.sleep(20);
-    }
-    assertThat(backends).as("backends of the new tenant's role before its first query").isPositive();
-
-    JsonObject first = ok(node.query(fresh, freshToken, new JsonObject().put("sql", "select 1 as one")));
-    assertThat(first.getJsonObject("compute").getBoolean("warm")).isTrue();
-  }
-
-  @Test
   @DisplayName("a transaction is all or nothing, with rowMode array")
   void transaction() {
     ok(node.query(tenant, token, new JsonObject().put("sql", "create table ledger (n int4 primary key)")));
