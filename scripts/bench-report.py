@@ -57,6 +57,11 @@ else:
 if c:
     out.append(f"| c. warm answers under load c | {num((c.get('warmRate') or 0) * 100, 2)}% "
                f"({c.get('warmHits')} hits, {c.get('warmMisses')} misses, `pgdo_warm_total`) |")
+r = rows.get("r")
+if r:
+    out.append(f"| r. {r['label']} | PostgreSQL CPU {num(r['plainPgCpuUsPerReq'], 1)} µs per point select, "
+               f"{num(r['resetPgCpuUsPerReq'], 1)} µs with the reset (+{num(r['resetPgCpuUs'], 1)} µs); "
+               f"{num(r['plainReqPerSec'])} vs {num(r['resetReqPerSec'])} req/s |")
 if f:
     out.append(f"| f. {f['label']} | median {f['medianMs']} ms; runs {', '.join(str(x) for x in f['runsMs'])} ms |")
 else:

@@ -4,13 +4,14 @@
 # pgbench_accounts, scale 1) in a tenant's database. Every throughput target runs pgbench's -S
 # statement (SELECT abalance FROM pgbench_accounts WHERE aid = $1, random aid) at 16 in flight:
 #   a   pgbench -S -M prepared, straight to PostgreSQL (the limit)
+#   r   what the per-request session reset costs PostgreSQL (pgbench, the point select with and without it)
 #   b   scripts/BenchCeiling.java: a minimal Vert.x HTTP server on vertx-pg-client (the stack's ceiling)
 #   p   scripts/bench-peer/: a naive Node.js + node-postgres HTTP server (the peer)
 #   c   postgres-do POST /v1/query (wrk + scripts/bench-wrk.lua), with the node's CPU per request
 #   c1  one connection, sequential: direct vertx-pg-client vs postgres-do (scripts/BenchSequential.java)
 #   d   the event-bus client PgdoClient, in the node's JVM (scripts/BenchBus.java)
 #   e   across nodes: the request enters node A (weur), the member is on node B (enam)
-#   f   cold start: launch to the first 200 on /v1/query, embedded database initialised
+#   f   cold start: scripts/run.sh (with its class-data archive) to the first 200 on /v1/query, embedded database initialised
 #   g   fresh tenants: first vs second query (scripts/BenchFreshTenants.java)
 #   h   Zipf(1.1) over many tenants: warm-hit rate vs Belady and LRU on the same trace (scripts/BenchZipf.java)
 # Prints a markdown table; writes bench/results/<run>/*.json and bench/results/<run>.md.
@@ -20,14 +21,14 @@
 #   options: --duration S (whole seconds, per throughput target, default 15), --warmup S (default 5),
 #            --zipf-seconds S (default 60), --zipf-tenants N (default 1000), --fresh N (default 50),
 #            --cold-runs N (default 3), --profile (also record a JFR profile of the node under load c
-#            and print its hottest methods)
+#            and print its hottest methods), --only a,c,... (only these targets; the table shows them)
 # Needs Java 17 and Maven (the README's set-up), PostgreSQL 15 in /usr/lib/postgresql/15/bin (or
 # PGBIN), node and npm for the peer, and wrk, which it installs with apt-get when it is missing and
 # it runs as root. Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=15 WARMUP=5 ZIPF_SECONDS=60 ZIPF_TENANTS=1000 FRESH=50 COLD_RUNS=3 SEQUENTIAL=2000 PROFILE=0 SMOKE=0
+DURATION=15 WARMUP=5 ZIPF_SECONDS=60 ZIPF_TENANTS=1000 FRESH=50 COLD_RUNS=3 SEQUENTIAL=2000 PROFILE=0 SMOKE=0 ONLY=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) SMOKE=1; DURATION=1; WARMUP=1; ZIPF_SECONDS=2; ZIPF_TENANTS=8; FRESH=3; COLD_RUNS=1; SEQUENTIAL=100 ;;
@@ -38,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --fresh) FRESH=$2; shift ;;
     --cold-runs) COLD_RUNS=$2; shift ;;
     --profile) PROFILE=1 ;;
+    --only) ONLY=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -60,6 +62,8 @@ chmod 755 "$WORK"   # the postgres OS user must reach its data directory below i
 mkdir -p "$OUT"
 PIDS=()
 PGDATA=$WORK/pg
+
+want() { [[ -z $ONLY || ",$ONLY," == *",$1,"* ]]; } # want <target>: is it part of this run?
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -230,6 +234,7 @@ log "tenant 'bench' (database $DB) holds pgbench_accounts, $ROWS rows"
 NODE_C_PID=$NODE_PID NODE_C_URL=$NODE_URL
 
 # --- a. the limit -----------------------------------------------------------------------------
+if want a; then
 log "a: pgbench -S -M prepared -c $CONCURRENCY"
 "$PGBIN/pgbench" -S -M prepared -n -c $CONCURRENCY -j 2 -T "$WARMUP" -h 127.0.0.1 -p "$PGPORT" -U postgres "$DB" >/dev/null 2>&1 || true
 mkdir -p "$WORK/pgbench"
@@ -250,25 +255,62 @@ print(json.dumps(dict(target="a", label="PostgreSQL direct, pgbench -S -M prepar
                       pgCpuUsPerReq=round(pgcpu / hz * 1e6 / n, 1))))
 EOF
 log "a: $(cat "$OUT/a.json")"
+fi
+
+# --- r. the session reset's cost in PostgreSQL ------------------------------------------------
+# Every request's connection gets `SELECT pg_advisory_unlock_all(); CLOSE ALL` (compute/TenantPool)
+# before it is lent again. pgbench measures what that costs PostgreSQL: the same point select in
+# the simple protocol, alone and followed by the reset, with PostgreSQL's CPU per transaction.
+if want r; then
+log "r: the session reset's cost (pgbench -M simple, point select with and without the reset)"
+printf '\\set aid random(1, %d)\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n' "$ROWS" > "$WORK/plain.sql"
+{ cat "$WORK/plain.sql"; echo 'SELECT pg_catalog.pg_advisory_unlock_all() \; CLOSE ALL;'; } > "$WORK/reset.sql"
+r_seconds=$(python3 -c "import math; print(max(1, math.ceil($DURATION / 2)))")
+for variant in plain reset; do
+  pgbefore=$(pg_ticks)
+  "$PGBIN/pgbench" -M simple -n -c $CONCURRENCY -j 2 -T "$r_seconds" -f "$WORK/$variant.sql" -h 127.0.0.1 \
+    -p "$PGPORT" -U postgres "$DB" > "$WORK/r-$variant.out" 2>&1
+  echo "$(( $(pg_ticks) - pgbefore ))" > "$WORK/r-$variant.ticks"
+done
+python3 - "$WORK" "$CLK_TCK" > "$OUT/r.json" <<'EOF'
+import json, re, sys
+work, hz = sys.argv[1], int(sys.argv[2])
+row = dict(target="r", label="session reset after each request: PostgreSQL's cost (pgbench -M simple)")
+for variant in ("plain", "reset"):
+    out = open(f"{work}/r-{variant}.out").read()
+    n = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    ticks = int(open(f"{work}/r-{variant}.ticks").read())
+    row[variant + "ReqPerSec"] = round(float(re.search(r"tps = ([0-9.]+) \(without initial", out).group(1)))
+    row[variant + "PgCpuUsPerReq"] = round(ticks / hz * 1e6 / n, 1) if n else None
+row["resetPgCpuUs"] = round(row["resetPgCpuUsPerReq"] - row["plainPgCpuUsPerReq"], 1)
+print(json.dumps(row))
+EOF
+log "r: $(cat "$OUT/r.json")"
+fi
 
 # --- b. the stack's ceiling -------------------------------------------------------------------
+if want b; then
 port=$(free_port)
 start_bg ceiling java -cp "$CP" BenchCeiling "$port" "$TENANT_PG_URL" 2 8
 wait_log ceiling 'ceiling listening' "$STARTED"
 wrk_target b "minimal Vert.x + vertx-pg-client HTTP server (the stack's ceiling)" "http://127.0.0.1:$port/" "$STARTED"
 stop_pid "$STARTED"
+fi
 
 # --- p. the naive Node.js peer ----------------------------------------------------------------
+if want p; then
 port=$(free_port)
 PORT=$port DATABASE_URL=$TENANT_PG_URL start_bg peer node $PEER/server.js
 wait_log peer 'peer listening' "$STARTED"
 wrk_target p "naive Node.js + node-postgres HTTP server (the peer)" "http://127.0.0.1:$port/" "$STARTED"
 stop_pid "$STARTED"
+fi
 
 # --- c. postgres-do over HTTP -----------------------------------------------------------------
 metric_sum() { # metric_sum <base> <name> <label filter>: the sum of a Prometheus counter's samples
   curl -sf "$1/metrics" | awk -v name="$2" -v filter="$3" '$1 ~ "^"name"[{ ]" && index($1, filter) { s += $2 } END { printf "%d\n", s }'
 }
+if want c; then
 hits0=$(metric_sum "$NODE_C_URL" pgdo_warm_total 'result="hit"'); miss0=$(metric_sum "$NODE_C_URL" pgdo_warm_total 'result="miss"')
 wrk_target c "postgres-do POST /v1/query" "$NODE_C_URL/v1/query/bench" "$NODE_C_PID" "" "$TOKEN"
 hits=$(( $(metric_sum "$NODE_C_URL" pgdo_warm_total 'result="hit"') - hits0 ))
@@ -283,34 +325,43 @@ json.dump(row, open(path, "w"))
 EOF
 if [[ $PROFILE == 1 ]]; then # after the measured run, so that the recording's cost is not in c's figures
   log "profile: JFR (settings=profile) of the node under load c for $DURATION s"
-  jcmd "$NODE_C_PID" JFR.start name=bench settings=profile >/dev/null
+  jcmd "$NODE_C_PID" JFR.start name=bench settings=profile "jdk.ExecutionSample#period=2ms" >/dev/null || jcmd "$NODE_C_PID" JFR.start name=bench settings=profile >/dev/null
   BENCH_SQL=$SQL BENCH_ROWS=$ROWS BENCH_TOKEN=$TOKEN \
     wrk -t2 -c$CONCURRENCY -d"${DURATION}s" -s scripts/bench-wrk.lua "$NODE_C_URL/v1/query/bench" >/dev/null
   jcmd "$NODE_C_PID" JFR.stop name=bench filename="$PWD/$OUT/node-c.jfr" >/dev/null
   python3 scripts/bench-jfr-top.py "$OUT/node-c.jfr" 15 > "$OUT/profile.md" || log "profile: aggregation failed"
 fi
+fi
 
+if want c1; then
 log "c1: sequential, one connection"
 java -cp "$CP" BenchSequential "$TENANT_PG_URL" "$NODE_C_URL" bench "$TOKEN" "$ROWS" "$SEQUENTIAL" > "$OUT/c1.json"
 log "c1: $(cat "$OUT/c1.json")"
+fi
 
 # --- g. fresh tenants; h. Zipf over many tenants (same node) -------------------------------------
+if want g; then
 log "g: $FRESH fresh tenants"
 java -cp "$CP" BenchFreshTenants "$NODE_C_URL" "$ADMIN" "$FRESH" fresh > "$OUT/g.json"
 log "g: $(cat "$OUT/g.json")"
+fi
 CAPACITY=$(python3 -c 'import json; print(json.load(open("src/main/resources/pgdo-defaults.json"))["compute"]["maxConnections"])')
+if want h; then
 log "h: Zipf(1.1) over $ZIPF_TENANTS tenants for $ZIPF_SECONDS s (creating them first)"
 java -cp "$CP" BenchZipf "$NODE_C_URL" "$ADMIN" "$ZIPF_TENANTS" 1.1 $CONCURRENCY "$ZIPF_SECONDS" "$CAPACITY" zipf > "$OUT/h.json"
 log "h: $(cat "$OUT/h.json")"
+fi
 stop_pid "$NODE_C_PID" "$FAST_STOP"
 
 # --- d. the event-bus client, in the node's JVM -------------------------------------------------
+if want d; then
 log "d: PgdoClient at $CONCURRENCY in flight"
 java -cp "$CP" BenchBus bench "$ROWS" $CONCURRENCY "$WARMUP" "$DURATION" -- -conf conf/local.json \
   --http-port "$(free_port)" --data-dir "$WORK/node-d" > "$WORK/node-d.log" 2>&1
 grep '^BENCH-JSON ' "$WORK/node-d.log" | cut -d' ' -f2- > "$OUT/d.json"
 [[ -s "$OUT/d.json" ]] || { echo "d failed; its log:" >&2; tail -30 "$WORK/node-d.log" >&2; exit 1; }
 log "d: $(cat "$OUT/d.json")"
+fi
 
 # --- e. across nodes --------------------------------------------------------------------------
 cluster_conf() { # cluster_conf <name> <region> <hazelcast port> <members json>: a node's config file
@@ -320,6 +371,7 @@ cluster_conf() { # cluster_conf <name> <region> <hazelcast port> <members json>:
   "cluster": { "enabled": true, "name": "pgdo-bench-$$", "host": "127.0.0.1", "port": $3, "members": $4 } }
 EOF
 }
+if want e; then
 hzA=$(free_port) hzB=$(free_port)
 members="[\"127.0.0.1:$hzA\", \"127.0.0.1:$hzB\"]"
 cluster_conf node-a weur "$hzA" "$members"; cluster_conf node-b enam "$hzB" "$members"
@@ -336,19 +388,21 @@ served_by=$(curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: applica
 wrk_target e "across nodes: enters node A (weur), member on node B (enam), X-Colo: ORD" \
   "$node_a_url/v1/query/bench" "$node_a_pid" ORD "$TOKEN"
 stop_pid "$node_a_pid" "$FAST_STOP"; stop_pid "$node_b_pid" "$FAST_STOP"
+fi
 
 # --- f. cold start, embedded database ---------------------------------------------------------
+if want f; then
 log "f: cold start x $COLD_RUNS (embedded PostgreSQL, initialised by a first start)"
 unset PGDO_DATABASE_URL
 cold_dir=$WORK/node-f cold_port=$(free_port)
-start_bg node-f-init java -jar "$JAR" -conf conf/local.json --http-port "$cold_port" --data-dir "$cold_dir"
+start_bg node-f-init scripts/run.sh --http-port "$cold_port" --data-dir "$cold_dir"  # its exit writes the class-data archive
 wait_http "http://127.0.0.1:$cold_port/health/ready" "$STARTED" node-f-init
 cold_token=$(curl -sf -X PUT -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$cold_port/v1/tenants/cold" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 stop_pid "$STARTED"
 cold_ms=()
 for run in $(seq 1 "$COLD_RUNS"); do
   t0=$(date +%s%N)
-  start_bg "node-f-$run" java -jar "$JAR" -conf conf/local.json --http-port "$cold_port" --data-dir "$cold_dir"
+  start_bg "node-f-$run" scripts/run.sh --http-port "$cold_port" --data-dir "$cold_dir"
   ok=0
   for _ in $(seq 1 3000); do
     if curl -sf -o /dev/null -H "Authorization: Bearer $cold_token" -H 'Content-Type: application/json' \
@@ -366,6 +420,7 @@ runs = [int(x) for x in sys.argv[1:]]
 print(json.dumps(dict(target="f", label="cold start: launch to first 200 on /v1/query (embedded database initialised)",
                       runsMs=runs, medianMs=statistics.median(runs))))' "${cold_ms[@]}" > "$OUT/f.json"
 log "f: $(cat "$OUT/f.json")"
+fi
 
 # --- the table --------------------------------------------------------------------------------
 python3 scripts/bench-report.py "$OUT" "$CONCURRENCY" "$DURATION" "$ZIPF_SECONDS" > "$OUT.md"

@@ -29,6 +29,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -75,18 +77,24 @@ public final class Node {
   private record NodeSecrets(String adminToken, Path adminTokenFile, String tenantSecret) {
   }
 
-  /** Starts a node: each step below needs the ones before it; a failure undoes what was started. */
+  /**
+   * Starts a node: each step below needs the ones before it, except the embedded database,
+   * which starts beside Vert.x and the cluster join (neither needs the other, and each takes
+   * about half a second). A failure undoes what was started.
+   */
   public static Node start(AppConfig config) {
-    EmbeddedPostgresServer embedded = startEmbeddedDatabase(config);
+    CompletableFuture<EmbeddedPostgresServer> database = CompletableFuture.supplyAsync(() -> startEmbeddedDatabase(config));
+    EmbeddedPostgresServer embedded = null;
     Vertx vertx = null;
     try {
-      String url = embedded != null ? embedded.url() : config.database().url();
       NodeSecrets secrets = readSecrets(config);
-      PgTargets targets = new PgTargets(url, new Secrets(secrets.tenantSecret()), config.limits().statementTimeoutMs(),
-          MemorySettings.of(config.resources()));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       NodeVertx runtime = NodeVertx.start(config, registry);
       vertx = runtime.vertx();
+      embedded = await(database);
+      String url = embedded != null ? embedded.url() : config.database().url();
+      PgTargets targets = new PgTargets(url, new Secrets(secrets.tenantSecret()), config.limits().statementTimeoutMs(),
+          MemorySettings.of(config.resources()));
       MetadataDatabase metadata = MetadataDatabase.open(config, vertx, targets, url, embedded != null);
       deployResourceGuard(config, vertx, targets, registry);
       ConnectionBudget budget = connectionBudget(config, registry);
@@ -99,10 +107,22 @@ public final class Node {
       if (vertx != null) {
         vertx.close().await();
       }
+      if (embedded == null) {
+        embedded = database.handle((started, failed) -> started).join(); // it may still be starting
+      }
       if (embedded != null) {
         embedded.close();
       }
       throw e;
+    }
+  }
+
+  /** The embedded database once started (null when none is configured); its start's own exception if it failed. */
+  private static EmbeddedPostgresServer await(CompletableFuture<EmbeddedPostgresServer> database) {
+    try {
+      return database.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
     }
   }
 

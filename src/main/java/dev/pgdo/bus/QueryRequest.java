@@ -51,8 +51,13 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     }
   }
 
-  /** One SQL statement with its (unconverted) JSON parameters. */
-  public record Statement(String sql, JsonArray params, RowMode rowMode) {
+  /**
+   * One SQL statement with its (unconverted) JSON parameters.
+   *
+   * @param verb its command tag's verb as {@link SqlScanner} read it when the request was
+   *             validated ({@code SELECT}, {@code INSERT}, ...): the statement is scanned once
+   */
+  public record Statement(String sql, JsonArray params, RowMode rowMode, String verb) {
   }
 
   /** @throws PgdoException {@code invalid_request} or {@code invalid_tenant} */
@@ -143,8 +148,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     if (readOnly || idempotencyKey != null) {
       return true;
     }
-    return !batch && statements.size() == 1
-        && SqlScanner.scan(statements.get(0).sql()).verb().equals("SELECT");
+    return !batch && statements.size() == 1 && statements.get(0).verb().equals("SELECT");
   }
 
   /** The request for a repeat attempt: read-only unless it carries an idempotency key. */
@@ -193,7 +197,7 @@ public record QueryRequest(String tenant, List<Statement> statements, boolean tr
     for (int i = 0; i < list.size(); i++) {
       checkParam(list.getValue(i), where + "params[" + i + "]");
     }
-    return new Statement(sql, list, rowMode(json.getValue("rowMode"), defaultMode, where + "rowMode"));
+    return new Statement(sql, list, rowMode(json.getValue("rowMode"), defaultMode, where + "rowMode"), scan.verb());
   }
 
   /** A top-level parameter may be any JSON value; arrays hold scalars or nested arrays only. */

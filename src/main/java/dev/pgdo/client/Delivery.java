@@ -125,7 +125,7 @@ final class Delivery {
   }
 
   /** Sends one attempt; {@code safe}: the request may be retried when its outcome is unknown. */
-  Future<JsonObject> send(String address, JsonObject message, DeliveryOptions options, boolean safe) {
+  Future<JsonObject> send(String address, Object message, DeliveryOptions options, boolean safe) {
     long sentAt = System.nanoTime();
     return track(address, message, options, safe).recover(err -> Future.failedFuture(
         isEarlyTimeout(err, sentAt) ? new Discarded(address) : err));
@@ -155,7 +155,7 @@ final class Delivery {
     return safe && (host == null || view.millisSinceChange() < RECEIPT_WINDOW_MS);
   }
 
-  private Future<JsonObject> track(String address, JsonObject message, DeliveryOptions options, boolean safe) {
+  private Future<JsonObject> track(String address, Object message, DeliveryOptions options, boolean safe) {
     if (view == null) {
       return vertx.eventBus().<JsonObject>request(address, message, options).map(Message::body);
     }

@@ -1,5 +1,6 @@
 package dev.pgdo.client;
 
+import dev.pgdo.bus.BusCodecs;
 import dev.pgdo.bus.BusHeaders;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
@@ -54,6 +55,7 @@ public final class PgdoClient {
    */
   public PgdoClient(Vertx vertx, Topology topology, long sendTimeoutMs, ClusterView view) {
     this.vertx = vertx;
+    BusCodecs.register(vertx);
     this.router = new MemberRouter(topology);
     this.delivery = new Delivery(vertx, view, sendTimeoutMs);
     this.sendTimeoutMs = sendTimeoutMs;
@@ -96,7 +98,7 @@ public final class PgdoClient {
       options.addHeader(BusHeaders.CANCEL_ID, cancelId);
     }
     long absentDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(ABSENT_WAIT_MS, sendTimeoutMs));
-    return attempt(request, request.toJson(), options, route, 0, absentDeadline);
+    return attempt(request, options, route, 0, absentDeadline);
   }
 
   /**
@@ -123,29 +125,27 @@ public final class PgdoClient {
    * between nodes, or a node that just died and is being replaced), the query surely did not
    * run: it waits a little and goes through the order again, until {@code absentDeadline}.
    */
-  private Future<JsonObject> attempt(QueryRequest request, JsonObject message, DeliveryOptions options,
-                                     MemberRouter.Route route, int next, long absentDeadline) {
+  private Future<JsonObject> attempt(QueryRequest request, DeliveryOptions options, MemberRouter.Route route,
+                                     int next, long absentDeadline) {
     List<String> members = route.members();
     if (next >= members.size()) {
       if (System.nanoTime() < absentDeadline) {
         return vertx.timer(ABSENT_RETRY_MS, TimeUnit.MILLISECONDS)
-            .compose(v -> attempt(request, message, options, route, 0, absentDeadline));
+            .compose(v -> attempt(request, options, route, 0, absentDeadline));
       }
       return Future.failedFuture(new PgdoException(ErrorCode.NO_COMPUTE,
           "no compute instance of region '" + route.region() + "' is available"));
     }
     String address = members.get(next);
     if (delivery.hostIsGone(address)) {
-      return attempt(request, message, options, route, next + 1, absentDeadline);
+      return attempt(request, options, route, next + 1, absentDeadline);
     }
-    return delivery.send(address, message, options, request.safeToRetry()).recover(err -> {
+    return delivery.send(address, request, options, request.safeToRetry()).recover(err -> {
       RetryRule.Decision decision = RetryRule.decide(request, err);
       if (!decision.retries()) {
         return Future.failedFuture(decision.failure());
       }
-      QueryRequest retry = decision.retry();
-      JsonObject retryMessage = retry == request ? message : retry.toJson();
-      return attempt(retry, retryMessage, options, route, next + 1, absentDeadline);
+      return attempt(decision.retry(), options, route, next + 1, absentDeadline);
     });
   }
 }

@@ -1,6 +1,7 @@
 package dev.pgdo.compute;
 
 import dev.pgdo.bus.Addresses;
+import dev.pgdo.bus.BusCodecs;
 import dev.pgdo.bus.BusHeaders;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
@@ -81,6 +82,7 @@ public final class ComputeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    BusCodecs.register(vertx);
     pools = new TenantPools(vertx, targets, config.compute(), budget, config.limits().tenantConcurrency());
     stats = new MemberStats(registry, region, index);
     QueryExecutor executor = new QueryExecutor(vertx, new StatementRunner(config.limits()),
@@ -149,17 +151,28 @@ public final class ComputeVerticle extends VerticleBase {
       return;
     }
     QueryRequest request;
+    // PgdoClient sends the validated request itself; any other bus client sends API.md's JSON
+    boolean fromClient = message.body() instanceof QueryRequest;
     try {
-      if (!(message.body() instanceof JsonObject body)) {
+      if (fromClient) {
+        request = (QueryRequest) message.body();
+      } else if (message.body() instanceof JsonObject body) {
+        request = QueryRequest.fromJson(body);
+      } else {
         throw new PgdoException(ErrorCode.INVALID_REQUEST, "the message body must be a JSON object");
       }
-      request = QueryRequest.fromJson(body);
     } catch (PgdoException e) {
       e.failMessage(message);
       return;
     }
     queries.run(request, message.headers().get(BusHeaders.CANCEL_ID))
-        .onSuccess(message::reply)
+        .onSuccess(answer -> {
+          if (fromClient) {
+            message.reply(answer, BusCodecs.answerOptions());
+          } else {
+            message.reply(answer);
+          }
+        })
         .onFailure(err -> PgErrors.translate(err).failMessage(message));
   }
 

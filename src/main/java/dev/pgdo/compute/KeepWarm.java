@@ -1,6 +1,5 @@
 package dev.pgdo.compute;
 
-import dev.pgdo.db.SqlQueries;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,9 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One member's keep-warm rounds: pings every idle connection (a dead one is replaced) and tops
- * each tenant up to {@code compute.warmConnectionsPerTenant}, so that user queries do not pay
- * for connection set-up or meet a dead connection. Not thread-safe: the member's event loop.
+ * One member's keep-warm rounds: pings every idle connection with the session reset
+ * ({@link TenantPool#SESSION_RESET}; a dead connection is replaced) and tops
+ * each tenant up to its warm floor (its recent peak of concurrent statements, at least
+ * {@code compute.warmConnectionsPerTenant}; see {@link TenantPool#nextWarmFloor}), so that user
+ * queries do not pay for connection set-up or meet a dead connection. Not thread-safe: the member's event loop.
  */
 final class KeepWarm {
 
@@ -48,7 +49,7 @@ final class KeepWarm {
     List<Future<Boolean>> pings = new ArrayList<>();
     for (TenantPool pool : pools.all()) {
       int idle = pool.connections() - pool.inFlight();
-      int toOpen = warmConnectionsPerTenant - pool.connections();
+      int toOpen = pool.nextWarmFloor(warmConnectionsPerTenant) - pool.connections();
       for (int i = 0; i < Math.max(idle, toOpen); i++) {
         pings.add(ping(pool));
       }
@@ -76,9 +77,9 @@ final class KeepWarm {
 
   /** Pings one connection; a dead one is dropped by the pool, so one retry opens its replacement. */
   private Future<Boolean> ping(TenantPool pool) {
-    return pool.withConnectionNow(conn -> conn.query(SqlQueries.PING).execute())
+    return pool.withConnectionNow(conn -> conn.query(TenantPool.SESSION_RESET).execute())
         .recover(err -> PgErrors.isConnectionFailure(err)
-            ? pool.withConnectionNow(conn -> conn.query(SqlQueries.PING).execute())
+            ? pool.withConnectionNow(conn -> conn.query(TenantPool.SESSION_RESET).execute())
             : Future.failedFuture(err))
         .map(rows -> true)
         .otherwise(err -> {

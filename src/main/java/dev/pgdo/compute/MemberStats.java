@@ -28,8 +28,9 @@ final class MemberStats {
   private final MeterRegistry registry;
   private final java.util.List<io.micrometer.core.instrument.Meter> gauges = new java.util.ArrayList<>();
   private long requestCount;
-  private Instant lastActivity;
-  private Instant lastKeepWarm;
+  /** Epoch milliseconds, 0 for never: a clock read per query, an Instant only for the status. */
+  private long lastActivity;
+  private long lastKeepWarm;
   private volatile int connections;
   private volatile int warmTenants;
 
@@ -71,7 +72,7 @@ final class MemberStats {
 
   void recordQuery(boolean warm, boolean ok, long nanos) {
     requestCount++;
-    lastActivity = Instant.now();
+    lastActivity = System.currentTimeMillis();
     (warm ? warmHits : warmMisses).increment();
     (ok ? okLatency : errorLatency).record(nanos, TimeUnit.NANOSECONDS);
   }
@@ -79,7 +80,7 @@ final class MemberStats {
   void recordKeepWarm(int ok, int failed) {
     keepWarmOk.increment(ok);
     keepWarmFailed.increment(failed);
-    lastKeepWarm = Instant.now();
+    lastKeepWarm = System.currentTimeMillis();
   }
 
   void recordPools(int connections, int warmTenants) {
@@ -112,7 +113,7 @@ final class MemberStats {
         .put("keepWarmFailures", (long) keepWarmFailed.count());
   }
 
-  private static String iso(Instant instant) {
-    return instant == null ? null : instant.toString();
+  private static String iso(long epochMillis) {
+    return epochMillis == 0 ? null : Instant.ofEpochMilli(epochMillis).toString();
   }
 }

@@ -57,8 +57,18 @@ final class QueryExecutor {
     this.statementTimeoutMs = statementTimeoutMs;
   }
 
-  /** @param cancelId an id under which {@link #cancel} can stop this request, or null */
-  Future<JsonObject> execute(QueryRequest request, TenantPool pool, String cancelId) {
+  /** What a request learnt of its connection, for {@code compute.warm}: set once the pool lent it one. */
+  static final class ConnectionUse {
+    /** The connection was open already: the request paid no connection set-up. */
+    boolean warm;
+  }
+
+  /**
+   * @param cancelId an id under which {@link #cancel} can stop this request, or null
+   * @param use      told whether the request's connection was warm, whether the request then
+   *                 succeeds or fails
+   */
+  Future<JsonObject> execute(QueryRequest request, TenantPool pool, String cancelId, ConnectionUse use) {
     long start = System.nanoTime();
     long[] connectedAt = new long[1];
     return pool.withConnection(conn -> {
@@ -69,6 +79,10 @@ final class QueryExecutor {
         running.put(cancelId, cancellable);
       }
       WireTap tap = WireTap.of(conn);
+      use.warm = tap.warm();
+      if (mayLeaveSessionState(request)) {
+        tap.suspectSessionState();
+      }
       Future<List<JsonObject>> results;
       if (request.idempotencyKey() != null && !request.readOnly()) {
         results = idempotent(conn, tap, pool, request);
@@ -95,6 +109,39 @@ final class QueryExecutor {
           .put("connectMs", Timings.millis(connectedAt[0] - start))
           .put("queryMs", Timings.millis(end - connectedAt[0])));
     });
+  }
+
+  /** Words of the direct ways to leave session state: advisory locks, cursors, memory settings. */
+  private static final List<String> SESSION_STATE_WORDS = List.of("advisory", "cursor", "set_config", "_mem");
+
+  /**
+   * True when a statement is a {@code SET}, {@code RESET} or {@code DECLARE}, or names advisory
+   * locks, cursors, {@code set_config} or a memory setting: the direct ways to leave session
+   * state behind. Only a hint that brings the session reset forward (see
+   * {@link TenantPool#SESSION_RESET}); a wrong answer harms no other tenant.
+   */
+  static boolean mayLeaveSessionState(QueryRequest request) {
+    for (QueryRequest.Statement statement : request.statements()) {
+      String verb = statement.verb();
+      if (verb.equals("SET") || verb.equals("RESET") || verb.equals("DECLARE")) {
+        return true;
+      }
+      for (String word : SESSION_STATE_WORDS) {
+        if (containsIgnoreCase(statement.sql(), word)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean containsIgnoreCase(String text, String word) {
+    for (int i = 0; i + word.length() <= text.length(); i++) {
+      if (text.regionMatches(true, i, word, 0, word.length())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Cancels the statement running for {@code cancelId}, if any. */

@@ -45,26 +45,25 @@ final class QueryService {
   Future<JsonObject> run(QueryRequest request, String cancelId) {
     long start = System.nanoTime();
     running++;
-    boolean[] warmHit = new boolean[1];
+    QueryExecutor.ConnectionUse use = new QueryExecutor.ConnectionUse();
     TenantPool[] used = new TenantPool[1];
     return Future.succeededFuture()
         .compose(v -> {
           TenantPool pool = pools.get(request.tenant());
           used[0] = pool;
           QueryRequest admitted = pool.admit(request);
-          warmHit[0] = pool.hasIdleConnection();
-          return executor.execute(admitted, pool, cancelId)
+          return executor.execute(admitted, pool, cancelId, use)
               .recover(err -> SharedMemoryRetry.mayRetry(err, admitted) && pool.lockPenalty() == null
-                  ? once(() -> executor.execute(admitted, pool, cancelId), err)
+                  ? once(() -> executor.execute(admitted, pool, cancelId, use), err)
                   : Future.failedFuture(err));
         })
         .andThen(done -> finished())
         .map(body -> {
-          stats.recordQuery(warmHit[0], true, System.nanoTime() - start);
-          return body.put("compute", member.copy().put("warm", warmHit[0]));
+          stats.recordQuery(use.warm, true, System.nanoTime() - start);
+          return body.put("compute", member.copy().put("warm", use.warm));
         })
         .recover(err -> {
-          stats.recordQuery(warmHit[0], false, System.nanoTime() - start);
+          stats.recordQuery(use.warm, false, System.nanoTime() - start);
           // a statement the lock guard ended answers its documented error, not the cancel's
           PgdoException penalty = used[0] == null ? null : used[0].lockPenalty();
           PgdoException error = penalty != null ? penalty : PgErrors.translate(err);

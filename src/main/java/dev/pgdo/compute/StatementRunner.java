@@ -1,6 +1,5 @@
 package dev.pgdo.compute;
 
-import dev.pgdo.bus.CommandTags;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
@@ -117,13 +116,13 @@ final class StatementRunner {
     JsonObject answer = new JsonObject();
     CommandTag tag = outcome.tag() == null ? null : CommandTag.parse(outcome.tag());
     if (format == QueryRequest.Format.TEXT) {
-      answer.put("command", tag == null ? CommandTags.of(statement.sql()) : tag.words())
+      answer.put("command", tag == null ? statement.verb() : tag.words())
           .put("rowCount", tag == null ? null : tag.count())
           .put("fields", RowEncoder.textFields(columns))
           .put("rows", RowEncoder.textRows(collected.rows, columns.length));
       return Future.succeededFuture(checkSize(collected, answer));
     }
-    answer.put("command", tag == null ? CommandTags.of(statement.sql()) : tag.verb())
+    answer.put("command", tag == null ? statement.verb() : tag.verb())
         .put("rowCount", tag == null ? null : tag.count());
     return catalog.resolve(pool.tenant(), conn, columns).map(types -> {
       boolean asArray = statement.rowMode() == QueryRequest.RowMode.ARRAY;

@@ -38,12 +38,23 @@ import java.util.function.Function;
 final class TenantPool {
 
   /**
-   * Sent, pipelined, when a request gives its connection back: session-level advisory locks and
-   * WITH HOLD cursors hold shared memory (and temp files) and must not outlive the request that
-   * made them, nor may a raised {@code work_mem} ({@link MemorySettings}). It is queued on the
-   * connection before the pool lends it again, so no request waits for it.
+   * Ends what a session can keep past a request: session-level advisory locks and WITH HOLD
+   * cursors, which hold shared memory (the lock table) or backend memory and temp files, and a
+   * raised {@code work_mem} and its kin ({@link MemorySettings}). Sent, pipelined, as a request
+   * gives its connection back (queued before the pool lends it again, so no request waits for
+   * it), and as the keep-warm ping of every idle connection.
+   *
+   * <p>It costs PostgreSQL as much as a point select (one more round trip; {@code scripts/bench.sh}
+   * row r), so a request's connection gets it at once only when the request may have left such
+   * state: one that failed, or whose SQL sets, declares or names such state
+   * ({@link QueryExecutor#mayLeaveSessionState}); otherwise every {@link #RESET_EVERY_LOANS}th
+   * loan, and at the next keep-warm round. State made out of sight (a function that takes a
+   * session lock, a cursor declared by dynamic SQL) thus lives on at most until then, on the
+   * tenant's own connection; the lock guard bounds how much of the shared lock table it can hold
+   * (README "Resource isolation").
    */
   static final String SESSION_RESET = "SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL; " + MemorySettings.RESET;
+  static final int RESET_EVERY_LOANS = 64;
 
   private final String tenant;
   private final String role;
@@ -66,6 +77,10 @@ final class TenantPool {
       .build();
   private int permits;
   private int inFlight;
+  /** The most statements running or waiting at once since the last {@link #nextWarmFloor}. */
+  private int peakDemand;
+  /** The connections keep-warm keeps open: the recent peak demand, decaying by one per round. */
+  private int warmFloor;
   private boolean retired;
   private boolean closed;
   private boolean idempotencyTableReady;
@@ -105,17 +120,24 @@ final class TenantPool {
     return permits;
   }
 
-  /** True when an open connection is free right now, so the next statement needs no connection set-up. */
-  boolean hasIdleConnection() {
-    return pool.size() > inFlight;
-  }
-
   int inFlight() {
     return inFlight;
   }
 
   boolean idle() {
     return inFlight == 0 && waiting.isEmpty();
+  }
+
+  /**
+   * The connections this tenant should find open, for one keep-warm round: as many as it ran at
+   * once lately, so that a tenant running N statements at a time pays no connection set-up for
+   * any of them; when it calms down the floor decays by one connection per round, never below
+   * {@code minimum} nor above the pool's size.
+   */
+  int nextWarmFloor(int minimum) {
+    warmFloor = Math.min(maxConnections, Math.max(peakDemand, warmFloor - 1));
+    peakDemand = 0;
+    return Math.max(minimum, warmFloor);
   }
 
   /**
@@ -142,6 +164,7 @@ final class TenantPool {
    * then fails with {@code no_compute}.
    */
   <T> Future<T> withConnection(Function<SqlConnection, Future<T>> work) {
+    peakDemand = Math.max(peakDemand, inFlight + waiting.size() + 1);
     if (canStart()) {
       return start(work, true);
     }
@@ -193,10 +216,19 @@ final class TenantPool {
   private <T> Future<T> start(Function<SqlConnection, Future<T>> work, boolean resetAfter) {
     inFlight++;
     return pool.withConnection(conn -> {
+      WireTap tap = WireTap.of(conn);
+      tap.lent();
       Future<T> done = work.apply(conn);
       // Queued before withConnection hands the connection back; its outcome matters to nobody
       // (a broken connection is dropped by the pool anyway).
-      return resetAfter ? done.andThen(finished -> conn.query(SESSION_RESET).execute()) : done;
+      return resetAfter ? done.andThen(finished -> {
+        if (finished.failed()) {
+          tap.suspectSessionState();
+        }
+        if (tap.takeResetDue(RESET_EVERY_LOANS)) {
+          conn.query(SESSION_RESET).execute();
+        }
+      }) : done;
     }).andThen(done -> {
       inFlight--;
       startWaiting();

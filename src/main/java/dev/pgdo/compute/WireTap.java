@@ -92,6 +92,11 @@ final class WireTap extends ChannelDuplexHandler {
   private volatile boolean overflow;
   /** Set by the member before it runs a tenant statement. */
   private volatile long maxRowBytes = Long.MAX_VALUE;
+  /** Times the pool lent this connection out; the member's event loop only. */
+  private int lends;
+  /** Loans since the connection's last session reset, and whether one of them may have left state. */
+  private int lendsSinceReset;
+  private boolean sessionStateSuspected;
 
   /** @param cancel sends PostgreSQL a cancel request for this connection's backend */
   WireTap(Runnable cancel) {
@@ -163,6 +168,38 @@ final class WireTap extends ChannelDuplexHandler {
 
   void limitRowBytes(long max) {
     this.maxRowBytes = max;
+  }
+
+  /** Counts a loan of the connection by its tenant pool (a query or a keep-warm ping). */
+  void lent() {
+    lends++;
+    lendsSinceReset++;
+  }
+
+  /** The current loan may have left session state (an advisory lock, a holdable cursor). */
+  void suspectSessionState() {
+    sessionStateSuspected = true;
+  }
+
+  /**
+   * True when the connection should get its session reset as this loan ends: a loan suspected
+   * of leaving session state, or {@code every} loans since the last reset. Restarts the count.
+   */
+  boolean takeResetDue(int every) {
+    if (!sessionStateSuspected && lendsSinceReset < every) {
+      return false;
+    }
+    sessionStateSuspected = false;
+    lendsSinceReset = 0;
+    return true;
+  }
+
+  /**
+   * True when the current loan found the connection open already: the statement paid no
+   * connection set-up. A connection that keep-warm opened counts, since its ping was a loan.
+   */
+  boolean warm() {
+    return lends > 1;
   }
 
   // ---------------------------------------------------------------- outbound (frontend messages)

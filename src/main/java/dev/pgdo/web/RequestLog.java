@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /**
@@ -23,9 +24,21 @@ final class RequestLog {
   private RequestLog() {
   }
 
+  /**
+   * A random (version 4) UUID from the thread's own generator: a request id needs to be unique,
+   * not unguessable, and {@code UUID.randomUUID()} draws from the JVM's shared SecureRandom on
+   * every request.
+   */
+  private static String newId() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(high, low).toString();
+  }
+
   static void handle(RoutingContext ctx) {
     String given = ctx.request().getHeader("X-Request-Id");
-    String id = given != null && SANE_ID.matcher(given).matches() ? given : UUID.randomUUID().toString();
+    String id = given != null && SANE_ID.matcher(given).matches() ? given : newId();
     long start = System.nanoTime();
     ctx.put(REQUEST_ID, id);
     ctx.response().putHeader("X-Request-Id", id);

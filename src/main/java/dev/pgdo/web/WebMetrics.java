@@ -20,6 +20,12 @@ public final class WebMetrics {
   private final Set<String> knownColos;
   /** Keyed by colo label, then dialect label: both bounded. */
   private final Map<String, Map<String, Counter>> byColo = new ConcurrentHashMap<>();
+  /**
+   * Meters resolved once, not looked up in the registry per request. Keyed by "from to" region
+   * (configured regions) and by error code (an enum): both bounded.
+   */
+  private final Map<String, Counter> fallbacks = new ConcurrentHashMap<>();
+  private final Map<String, Counter> errors = new ConcurrentHashMap<>();
 
   public WebMetrics(MeterRegistry registry, Set<String> knownColos) {
     this.registry = registry;
@@ -40,11 +46,12 @@ public final class WebMetrics {
 
   /** A request from a region without a pool of its own, served by another region's pool. */
   void fallback(String from, String to) {
-    registry.counter("pgdo.fallbacks", "from", from, "to", to).increment();
+    fallbacks.computeIfAbsent(from + " " + to,
+        key -> registry.counter("pgdo.fallbacks", "from", from, "to", to)).increment();
   }
 
   void error(String code) {
-    registry.counter("pgdo.errors", "code", code).increment();
+    errors.computeIfAbsent(code, c -> registry.counter("pgdo.errors", "code", c)).increment();
   }
 
   /** Queries received by this node since it started, by colo label. */

@@ -409,8 +409,9 @@ class ResourceIsolationTest {
         + coldMs + " ms: " + coldAnswer.statusCode() + "; B's backends " + pidsBefore + " -> " + pidsDuring
         + ", " + during.warmSelects + "/" + during.selects + " selects warm (cold in rounds " + during.coldRounds + ")");
     during.assertHealthy(before, "connection flood");
-    // B's connections are the ones it had before the flood: none was evicted to feed A
-    assertThat(pidsBefore).as("B's backends before the flood").containsAll(pidsDuring);
+    // B keeps the connections it had before the flood: none was evicted to feed A (keep-warm may
+    // add one, for B's own peak concurrency)
+    assertThat(pidsDuring).as("B's backends during the flood").containsAll(pidsBefore);
     // (keep-warm may hold B's connection for a moment: one cold start is tolerated)
     assertThat(during.warmSelects).as("B's selects on a warm connection during the flood")
         .isGreaterThanOrEqualTo(during.selects - 1);
