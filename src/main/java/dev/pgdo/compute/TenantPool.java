@@ -247,8 +247,9 @@ final class TenantPool {
 
   private void expire(Waiter waiter) {
     if (waiting.remove(waiter)) {
-      waiter.result.tryFail(noConnection("no database connection became free within " + maxWaitMs + " ms"));
+      // the budget ticket goes first, so whoever sees the failure sees the budget without it
       balanceTickets();
+      waiter.result.tryFail(noConnection("no database connection became free within " + maxWaitMs + " ms"));
       closeIfRetiredAndIdle();
     }
   }
