@@ -17,6 +17,7 @@ import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -126,19 +127,11 @@ final class QueryExecutor {
       if (verb.equals("SET") || verb.equals("RESET") || verb.equals("DECLARE")) {
         return true;
       }
+      String sql = statement.sql().toLowerCase(Locale.ROOT);
       for (String word : SESSION_STATE_WORDS) {
-        if (containsIgnoreCase(statement.sql(), word)) {
+        if (sql.contains(word)) {
           return true;
         }
-      }
-    }
-    return false;
-  }
-
-  private static boolean containsIgnoreCase(String text, String word) {
-    for (int i = 0; i + word.length() <= text.length(); i++) {
-      if (text.regionMatches(true, i, word, 0, word.length())) {
-        return true;
       }
     }
     return false;

@@ -1,6 +1,5 @@
 package dev.pgdo.compute;
 
-import dev.pgdo.bus.CommandTags;
 import dev.pgdo.bus.QueryRequest;
 import io.vertx.pgclient.PgException;
 
@@ -32,7 +31,7 @@ final class SharedMemoryRetry {
       return false;
     }
     for (QueryRequest.Statement statement : request.statements()) {
-      if (MAY_COMMIT_PART.contains(CommandTags.of(statement.sql()))) {
+      if (MAY_COMMIT_PART.contains(statement.verb())) {
         return false;
       }
     }
