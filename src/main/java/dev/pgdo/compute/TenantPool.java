@@ -331,10 +331,14 @@ final class TenantPool {
    * and a tenant under its share would wait for all of it.
    */
   void shedWaiting() {
+    failWaiting("the tenant holds more than its share of connections while other tenants wait; retry");
+  }
+
+  /** Fails every waiting statement with {@code no_compute} and withdraws their budget tickets. */
+  private void failWaiting(String why) {
     waiting.forEach(waiter -> {
       vertx.cancelTimer(waiter.deadline);
-      waiter.result.tryFail(noConnection("the tenant holds more than its share of connections while other "
-          + "tenants wait; retry"));
+      waiter.result.tryFail(noConnection(why));
     });
     waiting.clear();
     balanceTickets();
@@ -343,12 +347,7 @@ final class TenantPool {
   private void closeIfRetiredAndIdle() {
     if (retired && !closed && inFlight == 0) {
       closed = true;
-      waiting.forEach(waiter -> {
-        vertx.cancelTimer(waiter.deadline);
-        waiter.result.tryFail(noConnection("the tenant's connections are closing"));
-      });
-      waiting.clear();
-      balanceTickets();
+      failWaiting("the tenant's connections are closing");
       int held = permits;
       permits = 0;
       pool.close().onComplete(done -> budget.release(tenant, held));
