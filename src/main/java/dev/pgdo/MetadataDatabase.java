@@ -1,8 +1,8 @@
 package dev.pgdo;
 
 import dev.pgdo.config.AppConfig;
-import dev.pgdo.db.PgTargets;
 import dev.pgdo.db.SqlQueries;
+import dev.pgdo.tenant.PgTargets;
 import dev.pgdo.tenant.RoleLimits;
 import dev.pgdo.tenant.TenantNames;
 import dev.pgdo.tenant.TenantStore;

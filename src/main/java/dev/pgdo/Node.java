@@ -8,7 +8,7 @@ import dev.pgdo.compute.ConnectionBudget;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.db.EmbeddedPostgresServer;
 import dev.pgdo.db.MemorySettings;
-import dev.pgdo.db.PgTargets;
+import dev.pgdo.tenant.PgTargets;
 import dev.pgdo.tenant.ResourceGuardVerticle;
 import dev.pgdo.tenant.Secrets;
 import dev.pgdo.tenant.TenantNames;

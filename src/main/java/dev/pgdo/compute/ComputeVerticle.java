@@ -7,7 +7,7 @@ import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
 import dev.pgdo.config.AppConfig;
-import dev.pgdo.db.PgTargets;
+import dev.pgdo.tenant.PgTargets;
 import dev.pgdo.tenant.TenantStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;

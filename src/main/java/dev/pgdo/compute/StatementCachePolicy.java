@@ -1,6 +1,6 @@
 package dev.pgdo.compute;
 
-import dev.pgdo.db.PgTargets;
+import dev.pgdo.tenant.PgTargets;
 
 /**
  * Which statement texts the client may keep prepared per connection. A prepared statement keeps

@@ -5,7 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.pgdo.bus.Addresses;
 import dev.pgdo.config.AppConfig;
-import dev.pgdo.db.PgTargets;
+import dev.pgdo.tenant.PgTargets;
 import dev.pgdo.tenant.TenantRestrictions;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;

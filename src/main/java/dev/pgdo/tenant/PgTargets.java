@@ -1,7 +1,6 @@
-package dev.pgdo.db;
+package dev.pgdo.tenant;
 
-import dev.pgdo.tenant.Secrets;
-import dev.pgdo.tenant.TenantNames;
+import dev.pgdo.db.MemorySettings;
 import io.vertx.pgclient.PgConnectOptions;
 
 /**
