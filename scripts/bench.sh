@@ -79,8 +79,11 @@ stop_pid() { # stop_pid <pid> [signal]: the signal (TERM), up to 15 s, then SIGK
 }
 
 cleanup() {
-  local pid
+  local rc=$? pid
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if [[ $rc != 0 ]]; then # a failed run keeps its processes' logs
+    mkdir -p "$OUT/logs" && cp "$WORK"/*.log "$OUT/logs/" 2>/dev/null && log "failed (exit $rc); logs in $OUT/logs/" || true
+  fi
   if [[ -f "$PGDATA/postmaster.pid" ]]; then
     as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -w stop -m immediate >/dev/null 2>&1 || true
   fi
