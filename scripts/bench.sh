@@ -363,6 +363,7 @@ java -cp "$CP" BenchBus bench "$ROWS" $CONCURRENCY "$WARMUP" "$DURATION" -- -con
   --http-port "$(free_port)" --data-dir "$WORK/node-d" > "$WORK/node-d.log" 2>&1
 grep '^BENCH-JSON ' "$WORK/node-d.log" | cut -d' ' -f2- > "$OUT/d.json"
 [[ -s "$OUT/d.json" ]] || { echo "d failed; its log:" >&2; tail -30 "$WORK/node-d.log" >&2; exit 1; }
+grep -m3 '^request failed' "$WORK/node-d.log" >&2 || true
 log "d: $(cat "$OUT/d.json")"
 fi
 

@@ -1,9 +1,13 @@
 package dev.pgdo.compute;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executor;
 
@@ -22,9 +26,18 @@ import java.util.concurrent.Executor;
  *       over-share tenant's.</li>
  *   <li>While other tenants wait, a tenant already at its {@linkplain #share share} gets no
  *       further permit, not even from {@link #tryAcquire}.</li>
+ *   <li>When a tenant that holds no permit has to wait (its first connection: a miss), the
+ *       budget reclaims idle permits for it: the pool (a {@link Holder}) whose last statement
+ *       ended longest ago, node-wide, gives its permits back, one pool for each permit waited
+ *       for, so a miss costs one eviction, never one per member (an LRU cache of connections over
+ *       the whole node). A tenant that holds permits waits for its own or for a release instead:
+ *       a flood of one tenant never takes an idle tenant's warm connection. Whenever tickets
+ *       wait that no reclaim covers ({@link #uncovered}), the waiting pool asks the members to
+ *       shed an over-share tenant.</li>
  * </ul>
  * A tenant's share is max-min fair: the permits not held by tenants that are satisfied (hold
- * some, want no more), split evenly between the tenants that want more, at least one.
+ * some, want no more, and use them: idle permits count as free, since they can be reclaimed),
+ * split evenly between the tenants that want more, at least one.
  *
  * <p>Thread-safe: every member calls it from its own event loop. The critical sections are a few
  * map and tree operations, never I/O, so one monitor is cheaper than anything clever; a granted
@@ -45,6 +58,12 @@ public final class ConnectionBudget {
   private final TreeSet<Demand> demands = new TreeSet<>(Comparator.<Demand>comparingInt(d -> d.heldWhenQueued)
       .thenComparingLong(d -> d.tickets.peekFirst().seq));
   private final Map<String, Demand> demandByTenant = new HashMap<>();
+  private int waitingTickets;
+  /** Pools holding at least one permit (so never more than the capacity), the reclaim candidates. */
+  private final Set<Holder> holders = new HashSet<>();
+  /** Holders asked to give their permits back and not yet done, with the permits each is expected to return. */
+  private final Map<Holder, Integer> reclaiming = new HashMap<>();
+  private int reclaimingPermits;
 
   public ConnectionBudget(int capacity) {
     this.capacity = capacity;
@@ -63,6 +82,32 @@ public final class ConnectionBudget {
       this.executor = executor;
       this.onGrant = onGrant;
     }
+  }
+
+  /**
+   * A pool holding permits, as the budget sees it from other threads: the hints may be stale by
+   * the time it acts on them, so {@link #reclaim} re-checks on the holder's own event loop.
+   */
+  interface Holder {
+
+    String tenant();
+
+    /** Whether it holds permits and nothing of its runs or waits: a candidate to reclaim. */
+    boolean reclaimable();
+
+    /** When its last statement ended ({@link System#nanoTime}): the coldest is reclaimed first. */
+    long lastUsedNanos();
+
+    int permits();
+
+    /** The holder's own event loop. */
+    Executor executor();
+
+    /**
+     * On {@link #executor}: gives every permit back through {@link #closed} if still idle, else
+     * says so with {@link #reclaimMissed}.
+     */
+    void reclaim();
   }
 
   /** One waiting tenant's tickets, in arrival order. */
@@ -94,11 +139,23 @@ public final class ConnectionBudget {
    * waits until a release hands it a permit (then {@code onGrant} runs on {@code executor}) or
    * until {@link #cancel}.
    */
-  synchronized Ticket request(String tenant, Executor executor, Runnable onGrant) {
-    if (tryAcquire(tenant)) {
-      return GRANTED;
+  Ticket request(String tenant, Executor executor, Runnable onGrant) {
+    Ticket ticket;
+    List<Holder> toReclaim;
+    synchronized (this) {
+      if (tryAcquire(tenant)) {
+        return GRANTED;
+      }
+      ticket = enqueue(tenant, executor, onGrant);
+      toReclaim = chooseReclaims();
     }
+    toReclaim.forEach(holder -> holder.executor().execute(holder::reclaim));
+    return ticket;
+  }
+
+  private Ticket enqueue(String tenant, Executor executor, Runnable onGrant) {
     Ticket ticket = new Ticket(tenant, ++sequence, executor, onGrant);
+    waitingTickets++;
     Demand demand = demandByTenant.get(tenant);
     if (demand == null) {
       demand = new Demand(tenant);
@@ -123,6 +180,9 @@ public final class ConnectionBudget {
       demands.remove(demand);
     }
     boolean removed = demand.tickets.remove(ticket);
+    if (removed) {
+      waitingTickets--;
+    }
     if (demand.tickets.isEmpty()) {
       demandByTenant.remove(ticket.tenant);
     } else if (head) {
@@ -149,6 +209,7 @@ public final class ConnectionBudget {
       while (used < capacity && !demands.isEmpty()) {
         Demand next = demands.pollFirst();
         granted.add(next.tickets.pollFirst());
+        waitingTickets--;
         // take() without its resort: next is out of the tree, and with its last ticket gone the
         // comparator (which reads the head ticket) would throw on any TreeSet.remove of it
         used++;
@@ -164,9 +225,85 @@ public final class ConnectionBudget {
     granted.forEach(ticket -> ticket.executor.execute(ticket.onGrant));
   }
 
+  /** A pool took its first permit: from now on it may be reclaimed while idle. */
+  synchronized void register(Holder holder) {
+    holders.add(holder);
+  }
+
+  /** A pool closed: it is no candidate any more, and its {@code permits} come back. */
+  void closed(Holder holder, int permits) {
+    synchronized (this) {
+      holders.remove(holder);
+      endReclaim(holder);
+    }
+    release(holder.tenant(), permits);
+  }
+
+  /** A holder asked to give its permits back was busy again; another one is asked if tickets still wait. */
+  void reclaimMissed(Holder holder) {
+    List<Holder> toReclaim;
+    synchronized (this) {
+      endReclaim(holder);
+      toReclaim = chooseReclaims();
+    }
+    toReclaim.forEach(next -> next.executor().execute(next::reclaim));
+  }
+
+  /**
+   * True while some waiting tickets are covered by no reclaim: no pool was idle to give its
+   * permits, so only a running statement's end (or a shed over-share tenant) frees one.
+   */
+  synchronized boolean uncovered() {
+    return reclaimingPermits + Math.max(0, capacity - used) < waitingTickets;
+  }
+
+  private void endReclaim(Holder holder) {
+    Integer expected = reclaiming.remove(holder);
+    if (expected != null) {
+      reclaimingPermits -= expected;
+    }
+  }
+
+  /**
+   * With the monitor held: the coldest idle holders, enough that their permits cover the
+   * waiting tickets of tenants holding no permit that no free permit or reclaim covers yet;
+   * they are marked as reclaiming. Scans the waiting tenants and at most {@code capacity}
+   * holders, only when a ticket has to wait.
+   */
+  private List<Holder> chooseReclaims() {
+    int starving = 0;
+    for (Demand demand : demandByTenant.values()) {
+      if (heldBy(demand.tenant) == 0) {
+        starving += demand.tickets.size();
+      }
+    }
+    List<Holder> chosen = List.of();
+    while (reclaimingPermits + Math.max(0, capacity - used) < starving) {
+      Holder coldest = null;
+      for (Holder holder : holders) {
+        if (holder.reclaimable() && !reclaiming.containsKey(holder)
+            && (coldest == null || holder.lastUsedNanos() - coldest.lastUsedNanos() < 0)) {
+          coldest = holder;
+        }
+      }
+      if (coldest == null) {
+        break;
+      }
+      int permits = Math.max(1, coldest.permits());
+      reclaiming.put(coldest, permits);
+      reclaimingPermits += permits;
+      if (chosen.isEmpty()) {
+        chosen = new ArrayList<>();
+      }
+      chosen.add(coldest);
+    }
+    return chosen;
+  }
+
   /**
    * The most permits {@code tenant} may hold while other tenants wait: the permits that the
-   * tenants wanting no more do not hold, split evenly between the waiting tenants and this one.
+   * tenants wanting no more do not hold and use, split evenly between the waiting tenants and
+   * this one.
    */
   synchronized int share(String tenant) {
     int wanting = 1;
@@ -177,7 +314,13 @@ public final class ConnectionBudget {
         heldByWanting += heldBy(waiting);
       }
     }
-    int free = capacity - (used - heldByWanting);
+    int idleElsewhere = 0;
+    for (Holder holder : holders) {
+      if (holder.reclaimable() && !holder.tenant().equals(tenant) && !demandByTenant.containsKey(holder.tenant())) {
+        idleElsewhere += holder.permits();
+      }
+    }
+    int free = capacity - Math.max(0, used - heldByWanting - idleElsewhere);
     return Math.max(1, free / wanting);
   }
 
@@ -192,11 +335,7 @@ public final class ConnectionBudget {
 
   /** Tickets waiting for a permit, every tenant together. */
   synchronized int waiting() {
-    int count = 0;
-    for (Demand demand : demandByTenant.values()) {
-      count += demand.tickets.size();
-    }
-    return count;
+    return waitingTickets;
   }
 
   public int capacity() {

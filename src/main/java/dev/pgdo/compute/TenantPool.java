@@ -33,9 +33,12 @@ import java.util.function.Function;
  * ends or when the budget hands the pool a permit, whichever comes first (no timer polls), and
  * fails with {@code no_compute} at its deadline. A retired pool (evicted, or giving its permits
  * back to tenants under their share) runs what it has queued on the permits it holds, takes no
- * new ones, and closes once idle. Confined to its member's event loop: no locking.
+ * new ones, and closes once idle. An idle pool is the budget's to reclaim ({@link #reclaim}):
+ * when another tenant waits for a permit and this pool's last statement ended before every other
+ * idle pool's, it asks to be evicted. Confined to its member's event loop: no locking, except
+ * the three fields the budget reads from other threads (volatile).
  */
-final class TenantPool {
+final class TenantPool implements ConnectionBudget.Holder {
 
   /**
    * Ends what a session can keep past a request: session-level advisory locks and WITH HOLD
@@ -67,6 +70,7 @@ final class TenantPool {
   private final int maxWaiting;
   private final long maxWaitMs;
   private final Runnable budgetExhausted;
+  private final Runnable evictSelf;
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
   /** Budget tickets this pool holds for its waiting statements: never more than it could use. */
   private final ArrayDeque<ConnectionBudget.Ticket> tickets = new ArrayDeque<>();
@@ -75,7 +79,11 @@ final class TenantPool {
       .expireAfterWrite(Duration.ofMinutes(5)) // a schema change can alter inferred types
       .executor(Runnable::run)
       .build();
-  private int permits;
+  private volatile int permits;
+  /** Holds permits with nothing running or waiting, and is neither retired nor closed. */
+  private volatile boolean reclaimable;
+  /** When the last tenant statement ended; keep-warm pings do not count (an LRU over use, not over pings). */
+  private volatile long lastUsedNanos = System.nanoTime();
   private int inFlight;
   /** The most statements running or waiting at once since the last {@link #nextWarmFloor}. */
   private int peakDemand;
@@ -87,11 +95,14 @@ final class TenantPool {
 
   /**
    * @param role            the tenant's PostgreSQL role, the key of its restrictions
-   * @param budgetExhausted called when a statement has to wait for the node's budget
+   * @param budgetExhausted called when a statement has to wait for the node's budget and no
+   *                        idle pool could be reclaimed for it
+   * @param evictSelf       called when the budget reclaims this idle pool: its owner drops it,
+   *                        which {@linkplain #retire retires} it
    */
   TenantPool(String tenant, String role, Pool pool, Vertx vertx, ConnectionBudget budget,
              TenantRestrictions restrictions, int maxConnections, int maxWaiting, long maxWaitMs,
-             Runnable budgetExhausted) {
+             Runnable budgetExhausted, Runnable evictSelf) {
     this.tenant = tenant;
     this.role = role;
     this.pool = pool;
@@ -104,9 +115,11 @@ final class TenantPool {
     this.maxWaiting = maxWaiting;
     this.maxWaitMs = maxWaitMs;
     this.budgetExhausted = budgetExhausted;
+    this.evictSelf = evictSelf;
   }
 
-  String tenant() {
+  @Override
+  public String tenant() {
     return tenant;
   }
 
@@ -116,8 +129,37 @@ final class TenantPool {
   }
 
   /** Budget permits this pool holds. */
-  int permits() {
+  @Override
+  public int permits() {
     return permits;
+  }
+
+  @Override
+  public boolean reclaimable() {
+    return reclaimable;
+  }
+
+  @Override
+  public long lastUsedNanos() {
+    return lastUsedNanos;
+  }
+
+  @Override
+  public Executor executor() {
+    return onThisContext;
+  }
+
+  /** The budget wants this pool's permits for a waiting tenant: given if the pool is still idle. */
+  @Override
+  public void reclaim() {
+    if (!reclaimable) {
+      budget.reclaimMissed(this);
+      return;
+    }
+    evictSelf.run();
+    if (!retired) { // its owner no longer held it
+      retire();
+    }
   }
 
   int inFlight() {
@@ -177,6 +219,7 @@ final class TenantPool {
     Promise<T> result = Promise.promise();
     Waiter waiter = new Waiter(() -> start(work, true).onComplete(result), result);
     waiting.add(waiter);
+    updateReclaimable();
     waiter.deadline = vertx.setTimer(maxWaitMs, id -> expire(waiter));
     balanceTickets();
     return result.future();
@@ -207,7 +250,7 @@ final class TenantPool {
       return true;
     }
     if (!retired && permits < maxConnections && budget.tryAcquire(tenant)) {
-      permits++;
+      addPermit();
       return true;
     }
     return false;
@@ -215,6 +258,7 @@ final class TenantPool {
 
   private <T> Future<T> start(Function<SqlConnection, Future<T>> work, boolean resetAfter) {
     inFlight++;
+    updateReclaimable();
     return pool.withConnection(conn -> {
       WireTap tap = WireTap.of(conn);
       tap.lent();
@@ -231,8 +275,12 @@ final class TenantPool {
       }) : done;
     }).andThen(done -> {
       inFlight--;
+      if (resetAfter) {
+        lastUsedNanos = System.nanoTime();
+      }
       startWaiting();
       closeIfRetiredAndIdle();
+      updateReclaimable();
     });
   }
 
@@ -251,6 +299,7 @@ final class TenantPool {
       balanceTickets();
       waiter.result.tryFail(noConnection("no database connection became free within " + maxWaitMs + " ms"));
       closeIfRetiredAndIdle();
+      updateReclaimable();
     }
   }
 
@@ -266,7 +315,7 @@ final class TenantPool {
       ConnectionBudget.Ticket[] self = new ConnectionBudget.Ticket[1];
       self[0] = budget.request(tenant, onThisContext, () -> onPermit(self[0]));
       if (self[0] == ConnectionBudget.GRANTED) {
-        permits++;
+        addPermit();
         startWaiting();
         return;
       }
@@ -276,8 +325,22 @@ final class TenantPool {
     while (tickets.size() > wanted) {
       budget.cancel(tickets.pollLast()); // if already granted, onPermit sees it is no longer ours
     }
-    if (queued) {
+    if (queued && budget.uncovered()) {
       budgetExhausted.run();
+    }
+  }
+
+  private void addPermit() {
+    if (permits++ == 0) {
+      budget.register(this);
+    }
+  }
+
+  /** Publishes to the budget whether it may reclaim this pool; called after every change of state. */
+  private void updateReclaimable() {
+    boolean now = permits > 0 && inFlight == 0 && waiting.isEmpty() && !retired && !closed;
+    if (now != reclaimable) {
+      reclaimable = now;
     }
   }
 
@@ -288,9 +351,10 @@ final class TenantPool {
       budget.release(tenant, 1);
       return;
     }
-    permits++;
+    addPermit();
     startWaiting();
     closeIfRetiredAndIdle();
+    updateReclaimable();
   }
 
   private static PgdoException noConnection(String why) {
@@ -320,6 +384,7 @@ final class TenantPool {
    */
   void retire() {
     retired = true;
+    reclaimable = false;
     balanceTickets();
     closeIfRetiredAndIdle();
   }
@@ -342,15 +407,17 @@ final class TenantPool {
     });
     waiting.clear();
     balanceTickets();
+    updateReclaimable();
   }
 
   private void closeIfRetiredAndIdle() {
     if (retired && !closed && inFlight == 0) {
       closed = true;
+      reclaimable = false;
       failWaiting("the tenant's connections are closing");
       int held = permits;
       permits = 0;
-      pool.close().onComplete(done -> budget.release(tenant, held));
+      pool.close().onComplete(done -> budget.closed(this, held));
     }
   }
 }

@@ -16,8 +16,6 @@ import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -76,33 +74,26 @@ final class TenantPools {
   }
 
   /**
-   * Frees budget permits for a tenant waiting on this node ({@link Addresses#BUDGET_PRESSURE}),
-   * at most one pool per call, in this order: a pool of a tenant holding more than its fair share
-   * retires (its queued statements fail with no_compute, its running ones finish, then it
-   * closes); else the least recently used idle pool
-   * whose tenant keeps a permit elsewhere on the node; and only when the waiting tenant holds no
-   * permit at all (the budget is truly exhausted for it), the least recently used idle pool.
+   * Frees budget permits for a tenant waiting on this node when no idle pool was left for the
+   * budget to reclaim ({@link Addresses#BUDGET_PRESSURE}): the pool here of a tenant holding
+   * more than its fair share, if any, retires; its queued statements fail with no_compute, its
+   * running ones finish, then it closes and its permits go to the tenants waiting.
    */
   void relievePressure(String waitingTenant) {
-    List<TenantPool> coldestFirst = pools.policy().eviction()
-        .map(eviction -> List.copyOf(eviction.coldest(settings.maxTenantsPerMember()).values()))
-        .orElseGet(() -> List.copyOf(pools.asMap().values()));
-    List<TenantPool> others = coldestFirst.stream().filter(pool -> !pool.tenant().equals(waitingTenant)).toList();
-    Optional<TenantPool> overShare = others.stream()
-        .filter(pool -> pool.permits() > 0 && budget.overShare(pool.tenant()))
-        .max(Comparator.comparingInt(TenantPool::permits));
-    // its queued statements fail now, so its permits come back once its running ones end
-    overShare.ifPresent(TenantPool::shedWaiting);
-    Optional<TenantPool> victim = overShare
-        .or(() -> others.stream()
-            .filter(pool -> pool.idle() && pool.permits() > 0 && budget.heldBy(pool.tenant()) > pool.permits())
-            .findFirst())
-        .or(() -> budget.heldBy(waitingTenant) > 0 ? Optional.empty()
-            : others.stream().filter(pool -> pool.idle() && pool.permits() > 0).findFirst());
-    victim.ifPresent(pool -> {
+    pools.asMap().values().stream()
+        .filter(pool -> !pool.tenant().equals(waitingTenant) && pool.permits() > 0 && budget.overShare(pool.tenant()))
+        .max(Comparator.comparingInt(TenantPool::permits))
+        .ifPresent(pool -> {
+          pool.shedWaiting();
+          evict(pool);
+        });
+  }
+
+  /** Drops this very pool (not a newer one of its tenant), which retires it. */
+  private void evict(TenantPool pool) {
+    if (pools.asMap().remove(pool.tenant(), pool)) {
       evictions++;
-      pools.invalidate(pool.tenant());
-    });
+    }
   }
 
   /** Applies pending idle expirations; called from the keep-warm timer. */
@@ -122,7 +113,8 @@ final class TenantPools {
         .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
     PgConnectOptions connect = targets.tenant(tenant)
         .setPreparedStatementCacheSqlFilter(StatementCachePolicy::cacheable);
-    return new TenantPool(tenant, connect.getUser(),
+    TenantPool[] created = new TenantPool[1];
+    created[0] = new TenantPool(tenant, connect.getUser(),
         PgBuilder.pool().with(options).connectingTo(connect).using(vertx)
             // each new connection gets its wire tap, then goes to the pool (close() hands it over)
             .withConnectHandler(conn -> {
@@ -131,6 +123,8 @@ final class TenantPools {
             })
             .build(),
         vertx, budget, restrictions, settings.connectionsPerTenant(), maxWaiting, settings.connectTimeoutMs(),
-        () -> vertx.eventBus().publish(Addresses.BUDGET_PRESSURE, tenant));
+        () -> vertx.eventBus().publish(Addresses.BUDGET_PRESSURE, tenant),
+        () -> evict(created[0]));
+    return created[0];
   }
 }

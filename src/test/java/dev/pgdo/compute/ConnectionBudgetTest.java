@@ -616,4 +616,167 @@ class ConnectionBudgetTest {
       assertThat(budget.overShare("b")).as("b holds 1 of a share of 1").isFalse();
     }
   }
+
+  /** A pool as the budget sees it: permits taken from the budget, idle or busy, last used at a given time. */
+  private static final class FakeHolder implements ConnectionBudget.Holder {
+    final ConnectionBudget budget;
+    final String tenant;
+    final long lastUsed;
+    final int permits;
+    final Executor loop;
+    boolean idle = true;
+    int reclaimed;
+
+    FakeHolder(ConnectionBudget budget, String tenant, int permits, long lastUsed) {
+      this(budget, tenant, permits, lastUsed, DIRECT);
+    }
+
+    FakeHolder(ConnectionBudget budget, String tenant, int permits, long lastUsed, Executor loop) {
+      this.budget = budget;
+      this.loop = loop;
+      this.tenant = tenant;
+      this.permits = permits;
+      this.lastUsed = lastUsed;
+      acquire(budget, tenant, permits);
+      budget.register(this);
+    }
+
+    @Override public String tenant() { return tenant; }
+    @Override public boolean reclaimable() { return idle && reclaimed == 0; }
+    @Override public long lastUsedNanos() { return lastUsed; }
+    @Override public int permits() { return permits; }
+    @Override public Executor executor() { return loop; }
+
+    @Override
+    public void reclaim() {
+      if (!idle) {
+        budget.reclaimMissed(this);
+        return;
+      }
+      reclaimed++;
+      budget.closed(this, permits);
+    }
+  }
+
+  @Nested
+  @DisplayName("reclaiming idle pools")
+  class Reclaim {
+
+    @Test
+    @DisplayName("a waiting ticket takes the permits of the idle pool used longest ago, and of no other")
+    void coldestFirst() {
+      ConnectionBudget budget = new ConnectionBudget(3);
+      FakeHolder warm = new FakeHolder(budget, "warm", 1, 300);
+      FakeHolder coldest = new FakeHolder(budget, "coldest", 1, 100);
+      FakeHolder cold = new FakeHolder(budget, "cold", 1, 200);
+      Grants grants = new Grants();
+
+      budget.request("new", DIRECT, grants.of("new"));
+
+      assertThat(grants.order).containsExactly("new");
+      assertThat(coldest.reclaimed).isEqualTo(1);
+      assertThat(cold.reclaimed + warm.reclaimed).as("one eviction for one waiting ticket").isZero();
+      assertThat(budget.heldBy("new")).isEqualTo(1);
+      assertThat(budget.used()).isEqualTo(3);
+    }
+
+    @Test
+    @DisplayName("a pool with several permits covers as many waiting tickets")
+    void onePoolManyTickets() {
+      ConnectionBudget budget = new ConnectionBudget(3);
+      RecordingExecutor loop = new RecordingExecutor();
+      FakeHolder big = new FakeHolder(budget, "big", 2, 100, loop);
+      FakeHolder small = new FakeHolder(budget, "small", 1, 50, loop);
+      small.idle = false;
+      Grants grants = new Grants();
+
+      budget.request("new", DIRECT, grants.of("n1"));
+      budget.request("new", DIRECT, grants.of("n2"));
+      assertThat(loop.tasks).as("one reclaim covers both tickets").hasSize(1);
+      loop.runAll();
+
+      assertThat(grants.order).containsExactly("n1", "n2");
+      assertThat(big.reclaimed).isEqualTo(1);
+      assertThat(small.reclaimed).as("busy").isZero();
+    }
+
+    @Test
+    @DisplayName("busy pools are never reclaimed: the ticket waits, uncovered, until a permit is released")
+    void busyNotReclaimed() {
+      ConnectionBudget budget = new ConnectionBudget(1);
+      FakeHolder busy = new FakeHolder(budget, "busy", 1, 100);
+      busy.idle = false;
+      Grants grants = new Grants();
+
+      budget.request("new", DIRECT, grants.of("new"));
+
+      assertThat(grants.order).isEmpty();
+      assertThat(busy.reclaimed).isZero();
+      assertThat(budget.uncovered()).as("no idle pool covers the waiting ticket").isTrue();
+      budget.release("busy", 1);
+      assertThat(grants.order).containsExactly("new");
+      assertThat(budget.uncovered()).isFalse();
+    }
+
+    @Test
+    @DisplayName("a pool that turned busy before its reclaim ran passes it on to the next coldest")
+    void missedReclaimMovesOn() {
+      ConnectionBudget budget = new ConnectionBudget(2);
+      RecordingExecutor loop = new RecordingExecutor();
+      FakeHolder coldest = new FakeHolder(budget, "coldest", 1, 100, loop);
+      FakeHolder next = new FakeHolder(budget, "next", 1, 200, loop);
+      Grants grants = new Grants();
+
+      budget.request("new", DIRECT, grants.of("new"));
+      coldest.idle = false; // its own statement started before the reclaim reached it
+      loop.runAll();
+
+      assertThat(coldest.reclaimed).isZero();
+      assertThat(next.reclaimed).isEqualTo(1);
+      assertThat(grants.order).containsExactly("new");
+    }
+
+    @Test
+    @DisplayName("no pool is reclaimed while a free permit could serve the ticket")
+    void freePermitsFirst() {
+      ConnectionBudget budget = new ConnectionBudget(2);
+      FakeHolder idle = new FakeHolder(budget, "idle", 1, 100);
+      Grants grants = new Grants();
+
+      assertThat(budget.request("new", DIRECT, grants.of("new"))).isSameAs(ConnectionBudget.GRANTED);
+      assertThat(idle.reclaimed).isZero();
+    }
+
+    @Test
+    @DisplayName("idle permits count as free in the fair share: a busy tenant is not over its share because of them")
+    void idlePermitsAreFreeForTheShare() {
+      ConnectionBudget budget = new ConnectionBudget(4);
+      RecordingExecutor loop = new RecordingExecutor(); // the reclaims never run
+      new FakeHolder(budget, "idle-1", 1, 100, loop);
+      new FakeHolder(budget, "idle-2", 1, 100, loop);
+      FakeHolder busy = new FakeHolder(budget, "busy", 2, 200, loop);
+      busy.idle = false;
+      budget.request("busy", DIRECT, () -> { });
+      budget.request("other", DIRECT, () -> { });
+
+      // busy (2) and other (0) want more; idle-1 and idle-2 hold 2 permits nobody uses: 4 / 2 = 2
+      assertThat(budget.share("busy")).isEqualTo(2);
+      assertThat(budget.overShare("busy")).isFalse();
+    }
+  
+    @Test
+    @DisplayName("a tenant that holds permits waits for its own: no idle pool of another tenant is reclaimed for it")
+    void onlyForTenantsWithoutPermits() {
+      ConnectionBudget budget = new ConnectionBudget(2);
+      FakeHolder idle = new FakeHolder(budget, "idle", 1, 100);
+      acquire(budget, "flood", 1);
+      Grants grants = new Grants();
+
+      budget.request("flood", DIRECT, grants.of("flood"));
+
+      assertThat(idle.reclaimed).isZero();
+      assertThat(grants.order).isEmpty();
+      assertThat(budget.uncovered()).as("its pool then asks the members to shed an over-share tenant").isTrue();
+    }
+}
 }
