@@ -200,11 +200,11 @@ public final class TenantStore {
   private Future<Void> provision(SqlConnection conn, String tenant) {
     String name = names.of(tenant);
     String role = quote(name);
-    // The password is hex, so it is safe as a literal; DDL cannot take bind parameters. The role
+    // The SCRAM secret (Secrets.roleVerifier) is safe as a literal; DDL cannot take bind parameters. The role
     // inherits (the default) so that, as database owner, it gets pg_database_owner's rights on
     // the public schema on PostgreSQL 15+ (on 14 PUBLIC may still create there, but only the
     // tenant can connect to its database); it is a member of no other role.
-    String createRole = "CREATE ROLE " + role + " LOGIN PASSWORD '" + secrets.rolePassword(name) + "'"
+    String createRole = "CREATE ROLE " + role + " LOGIN PASSWORD '" + secrets.roleVerifier(name) + "'"
         + " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
         + " CONNECTION LIMIT " + roleConnectionLimit;
     return conn.preparedQuery(SqlQueries.ROLE_EXISTS).execute(Tuple.of(name))

@@ -129,4 +129,17 @@ class TenantTest {
     assertThat(one.rolePassword("t_globex")).isNotEqualTo(one.rolePassword("t_acme"));
     assertThat(one.rolePassword("t_acme")).matches("[0-9a-f]{64}");
   }
+
+  @Test
+  @DisplayName("roleVerifier is the role's SCRAM-SHA-256 secret in PostgreSQL's form, one iteration, derived salt")
+  void roleVerifier() {
+    Secrets one = new Secrets("s3cret");
+    // python3: pw = hmac(b's3cret', b't_acme').hexdigest(); salt = hmac(b's3cret', b'scram-salt:t_acme')[:16];
+    // sp = hashlib.pbkdf2_hmac('sha256', pw.encode(), salt, 1); StoredKey = sha256(hmac(sp, b'Client Key'));
+    // ServerKey = hmac(sp, b'Server Key'); all base64
+    assertThat(one.roleVerifier("t_acme")).isEqualTo("SCRAM-SHA-256$1:yrxtmuv/9wmDwn/I0C2lVQ==$"
+        + "eXPqa4fs40BXSeLvGpGlUavz6iWBIItYR+1MgdMcb6k=:4tb/fK4nMm22s4Kd6CkdHWnmV9TeZ3aZ97Tt6GwktZ4=");
+    assertThat(one.roleVerifier("t_globex")).isNotEqualTo(one.roleVerifier("t_acme"));
+    assertThat(one.roleVerifier("t_acme")).doesNotContain("'");
+  }
 }
