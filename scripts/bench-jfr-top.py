@@ -4,13 +4,14 @@ self time (the sample's top frame) and total time (the method anywhere on the st
 per sample), as shares of all samples, as markdown tables: self; with callees, leaving out the
 thread and event-loop plumbing that is on nearly every stack; with callees, postgres-do's own
 methods (dev.pgdo) only.
-   scripts/bench-jfr-top.py <recording.jfr> [top N]"""
+   scripts/bench-jfr-top.py <recording.jfr> [top N] [load name]"""
 import collections
 import json
 import subprocess
 import sys
 
 recording, top = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 15
+load = sys.argv[3] if len(sys.argv) > 3 else "c"
 # --stack-depth: deep enough that "total" sees the request's entry frames under Netty's loop
 printed = subprocess.run(["jfr", "print", "--json", "--stack-depth", "128", "--events", "jdk.ExecutionSample",
                           recording], check=True, capture_output=True, text=True).stdout
@@ -34,7 +35,7 @@ for event in events:
         if name.startswith("dev.pgdo."):
             ours[name] += 1
 samples = sum(self_count.values()) or 1
-print(f"JFR `jdk.ExecutionSample`: {samples} samples of the node's Java threads under load c.\n")
+print(f"JFR `jdk.ExecutionSample`: {samples} samples of the node's Java threads under load {load}.\n")
 for title, counter in (("self", self_count), ("with callees, without event-loop plumbing", total_count),
                        ("with callees, dev.pgdo only", ours)):
     print(f"| # | method ({title}) | share of samples |\n| ---: | --- | ---: |")

@@ -20,8 +20,8 @@
 #   scripts/bench.sh --smoke         every target, briefly: proves the harness works (no figure means anything)
 #   options: --duration S (whole seconds, per throughput target, default 15), --warmup S (default 5),
 #            --zipf-seconds S (default 60), --zipf-tenants N (default 1000), --fresh N (default 50),
-#            --cold-runs N (default 3), --profile (also record a JFR profile of the node under load c
-#            and print its hottest methods), --only a,c,... (only these targets; the table shows them)
+#            --cold-runs N (default 3), --profile (also record a JFR profile of the node under loads c
+#            and h and print their hottest methods), --only a,c,... (only these targets; the table shows them)
 # Needs Java 17 and Maven (the README's set-up), PostgreSQL 15 in /usr/lib/postgresql/15/bin (or
 # PGBIN), node and npm for the peer, and wrk, which it installs with apt-get when it is missing and
 # it runs as root. Loopback only; every process it starts is stopped on exit.
@@ -332,7 +332,7 @@ if [[ $PROFILE == 1 ]]; then # after the measured run, so that the recording's c
   BENCH_SQL=$SQL BENCH_ROWS=$ROWS BENCH_TOKEN=$TOKEN \
     wrk -t2 -c$CONCURRENCY -d"${DURATION}s" -s scripts/bench-wrk.lua "$NODE_C_URL/v1/query/bench" >/dev/null
   jcmd "$NODE_C_PID" JFR.stop name=bench filename="$PWD/$OUT/node-c.jfr" >/dev/null
-  python3 scripts/bench-jfr-top.py "$OUT/node-c.jfr" 15 > "$OUT/profile.md" || log "profile: aggregation failed"
+  python3 scripts/bench-jfr-top.py "$OUT/node-c.jfr" 15 c > "$OUT/profile.md" || log "profile: aggregation failed"
 fi
 fi
 
@@ -351,8 +351,20 @@ fi
 CAPACITY=$(python3 -c 'import json; print(json.load(open("src/main/resources/pgdo-defaults.json"))["compute"]["maxConnections"])')
 if want h; then
 log "h: Zipf(1.1) over $ZIPF_TENANTS tenants for $ZIPF_SECONDS s (creating them first)"
-java -cp "$CP" BenchZipf "$NODE_C_URL" "$ADMIN" "$ZIPF_TENANTS" 1.1 $CONCURRENCY "$ZIPF_SECONDS" "$CAPACITY" zipf > "$OUT/h.json"
+java -cp "$CP" BenchZipf "$NODE_C_URL" "$ADMIN" "$ZIPF_TENANTS" 1.1 $CONCURRENCY "$ZIPF_SECONDS" "$CAPACITY" zipf \
+  > "$OUT/h.json" 2> "$WORK/zipf.log" &
+zipf_pid=$!
+if [[ $PROFILE == 1 ]]; then # the recording covers the load, not the creation of the tenants
+  for _ in $(seq 1 6000); do grep -q BENCH-LOAD-START "$WORK/zipf.log" && break; kill -0 $zipf_pid 2>/dev/null || break; sleep 0.1; done
+  jcmd "$NODE_C_PID" JFR.start name=zipf settings=profile "jdk.ExecutionSample#period=2ms" duration="${ZIPF_SECONDS}s" \
+    filename="$PWD/$OUT/node-h.jfr" >/dev/null || true
+fi
+wait $zipf_pid || { grep -v BENCH-LOAD-START "$WORK/zipf.log" >&2; exit 1; }
+grep -v BENCH-LOAD-START "$WORK/zipf.log" | head -5 >&2 || true
 log "h: $(cat "$OUT/h.json")"
+if [[ -f "$OUT/node-h.jfr" ]]; then
+  python3 scripts/bench-jfr-top.py "$OUT/node-h.jfr" 15 h > "$OUT/profile-h.md" || log "profile h: aggregation failed"
+fi
 fi
 stop_pid "$NODE_C_PID" "$FAST_STOP"
 
@@ -430,4 +442,5 @@ fi
 python3 scripts/bench-report.py "$OUT" "$CONCURRENCY" "$DURATION" "$ZIPF_SECONDS" > "$OUT.md"
 cat "$OUT.md"
 [[ -f "$OUT/profile.md" ]] && cat "$OUT/profile.md"
+[[ -f "$OUT/profile-h.md" ]] && cat "$OUT/profile-h.md"
 log "results: $OUT/ and $OUT.md"

@@ -64,6 +64,8 @@ public final class ConnectionBudget {
   /** Holders asked to give their permits back and not yet done, with the permits each is expected to return. */
   private final Map<Holder, Integer> reclaiming = new HashMap<>();
   private int reclaimingPermits;
+  /** Set while tickets of tenants holding nothing wait that no idle pool could cover: the next pool to go idle is wanted. */
+  private volatile boolean idlePoolWanted;
 
   public ConnectionBudget(int capacity) {
     this.capacity = capacity;
@@ -191,12 +193,16 @@ public final class ConnectionBudget {
     return removed;
   }
 
-  /** Gives {@code permits} of {@code tenant} back and hands them to the tenants waiting for them. */
+  /**
+   * Gives {@code permits} of {@code tenant} back and hands them to the tenants waiting for them;
+   * a tenant left with no permit while it waits (its last pool closed) gets a reclaim then.
+   */
   void release(String tenant, int permits) {
     if (permits <= 0) {
       return;
     }
     ArrayDeque<Ticket> granted = new ArrayDeque<>();
+    List<Holder> toReclaim;
     synchronized (this) {
       used -= permits;
       int left = heldBy(tenant) - permits;
@@ -221,8 +227,10 @@ public final class ConnectionBudget {
           demands.add(next);
         }
       }
+      toReclaim = chooseReclaims();
     }
     granted.forEach(ticket -> ticket.executor.execute(ticket.onGrant));
+    toReclaim.forEach(holder -> holder.executor().execute(holder::reclaim));
   }
 
   /** A pool took its first permit: from now on it may be reclaimed while idle. */
@@ -244,6 +252,23 @@ public final class ConnectionBudget {
     List<Holder> toReclaim;
     synchronized (this) {
       endReclaim(holder);
+      toReclaim = chooseReclaims();
+    }
+    toReclaim.forEach(next -> next.executor().execute(next::reclaim));
+  }
+
+  /**
+   * True while a tenant holding nothing waits and no idle pool was there to reclaim for it: a
+   * holder that goes idle then calls {@link #becameIdle}. A volatile read, for every statement's end.
+   */
+  boolean idlePoolWanted() {
+    return idlePoolWanted;
+  }
+
+  /** A holder went idle while {@link #idlePoolWanted}: it may be the one to reclaim. */
+  void becameIdle() {
+    List<Holder> toReclaim;
+    synchronized (this) {
       toReclaim = chooseReclaims();
     }
     toReclaim.forEach(next -> next.executor().execute(next::reclaim));
@@ -287,7 +312,8 @@ public final class ConnectionBudget {
         }
       }
       if (coldest == null) {
-        break;
+        idlePoolWanted = true;
+        return chosen;
       }
       int permits = Math.max(1, coldest.permits());
       reclaiming.put(coldest, permits);
@@ -297,6 +323,7 @@ public final class ConnectionBudget {
       }
       chosen.add(coldest);
     }
+    idlePoolWanted = false;
     return chosen;
   }
 

@@ -341,6 +341,9 @@ final class TenantPool implements ConnectionBudget.Holder {
     boolean now = permits > 0 && inFlight == 0 && waiting.isEmpty() && !retired && !closed;
     if (now != reclaimable) {
       reclaimable = now;
+      if (now && budget.idlePoolWanted()) {
+        budget.becameIdle();
+      }
     }
   }
 

@@ -737,6 +737,25 @@ class ConnectionBudgetTest {
     }
 
     @Test
+    @DisplayName("a waiting tenant whose last permit comes back (its old pool closed) gets a reclaim then")
+    void reclaimWhenTheLastPermitGoes() {
+      ConnectionBudget budget = new ConnectionBudget(2);
+      RecordingExecutor loop = new RecordingExecutor();
+      FakeHolder idle = new FakeHolder(budget, "idle", 1, 100, loop);
+      acquire(budget, "t", 1); // held by t's old pool, which is closing
+      budget.request("t", DIRECT, () -> { });
+      assertThat(loop.tasks).as("t holds a permit: it waits for its own").isEmpty();
+
+      budget.request("u", DIRECT, () -> { }); // takes the permit t's old pool gives back
+      budget.release("t", 1);
+      loop.runAll();
+
+      assertThat(idle.reclaimed).as("t, now holding nothing, got the idle pool's permit").isEqualTo(1);
+      assertThat(budget.heldBy("t")).isEqualTo(1);
+      assertThat(budget.waiting()).isZero();
+    }
+
+    @Test
     @DisplayName("no pool is reclaimed while a free permit could serve the ticket")
     void freePermitsFirst() {
       ConnectionBudget budget = new ConnectionBudget(2);

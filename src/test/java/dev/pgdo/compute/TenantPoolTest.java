@@ -400,6 +400,27 @@ class TenantPoolTest {
   }
 
   @Test
+  @DisplayName("a tenant waiting with no permit gets the permit of the busy pool as soon as that pool goes idle")
+  void reclaimedWhenItGoesIdle() throws Exception {
+    ConnectionBudget budget = new ConnectionBudget(1);
+    TenantPool a = pool("a", budget, 1);
+    TenantPool b = pool("b", budget, 1);
+    Statements s = on(Statements::new);
+
+    Future<String> a1 = on(() -> s.gated(a, "a1"));
+    awaitStarted(s, 1);
+    Future<String> b1 = on(() -> s.quick(b, "b1"));
+    assertThat(budget.waiting()).as("b waits: a is busy, so nothing can be reclaimed yet").isEqualTo(1);
+
+    run(() -> s.open(0));
+
+    assertThat(a1.await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("a1");
+    assertThat(b1.await(AWAIT_S, TimeUnit.SECONDS)).as("b ran on the permit a gave back once idle").isEqualTo("b1");
+    assertThat(budget.heldBy("a")).isZero();
+    assertThat(budget.heldBy("b")).isEqualTo(1);
+  }
+
+  @Test
   @DisplayName("an idle pool is reclaimed for a tenant waiting: it closes at once and hands over its permits")
   void idlePoolReclaimed() throws Exception {
     ConnectionBudget budget = new ConnectionBudget(2);
