@@ -25,6 +25,7 @@ final class KeepWarm {
   private final int warmConnectionsPerTenant;
   private boolean running;
   private int lastRoundOk;
+  private int lastRoundFailed;
 
   KeepWarm(String address, TenantPools pools, MemberStats stats, RecentTenants recent, int warmConnectionsPerTenant) {
     this.address = address;
@@ -37,6 +38,11 @@ final class KeepWarm {
   /** Pings that succeeded in the last finished round. */
   int lastRoundOk() {
     return lastRoundOk;
+  }
+
+  /** Pings that failed in the last finished round; those skipped because the budget was full do not count. */
+  int lastRoundFailed() {
+    return lastRoundFailed;
   }
 
   /** One round; overlapping rounds are skipped so a slow database cannot pile them up. Never fails. */
@@ -56,8 +62,10 @@ final class KeepWarm {
     }
     return Future.join(pings).eventually(() -> {
       int ok = (int) pings.stream().filter(f -> Boolean.TRUE.equals(f.result())).count();
+      int failed = (int) pings.stream().filter(f -> Boolean.FALSE.equals(f.result())).count();
       lastRoundOk = ok;
-      stats.recordKeepWarm(ok, pings.size() - ok);
+      lastRoundFailed = failed;
+      stats.recordKeepWarm(ok, failed);
       recordPools();
       running = false;
       return recent.share();
@@ -75,7 +83,10 @@ final class KeepWarm {
     stats.recordPools(connections, warmTenants);
   }
 
-  /** Pings one connection; a dead one is dropped by the pool, so one retry opens its replacement. */
+  /**
+   * Pings one connection; a dead one is dropped by the pool, so one retry opens its replacement.
+   * True if it answered, false if it failed, null if it was skipped: no permit was free.
+   */
   private Future<Boolean> ping(TenantPool pool) {
     return pool.withConnectionNow(conn -> conn.query(TenantPool.SESSION_RESET).execute())
         .recover(err -> PgErrors.isConnectionFailure(err)
@@ -83,6 +94,9 @@ final class KeepWarm {
             : Future.failedFuture(err))
         .map(rows -> true)
         .otherwise(err -> {
+          if (err == TenantPool.NO_PERMIT_NOW) {
+            return null;
+          }
           log.debug("{}: keep-warm ping for tenant {} failed: {}", address, pool.tenant(), err.getMessage());
           return false;
         });

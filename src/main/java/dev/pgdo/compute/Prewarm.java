@@ -14,7 +14,9 @@ import java.util.List;
  * Makes a new member warm before its tenants ask: it opens connections for the tenants the
  * previous host of its address kept warm, then for the newest tenants that rendezvous hashing
  * gives it. The member is warm once this has run against a database that answers; until then
- * every keep-warm tick tries again. Not thread-safe: the member's event loop.
+ * every keep-warm tick tries again. A ping skipped because the node's connection budget is full
+ * (more tenants in the registry than connections: other members pre-warmed first) is no failure:
+ * the member is then warm without it, and its tenants' first queries reclaim idle connections. Not thread-safe: the member's event loop.
  */
 final class Prewarm {
 
@@ -76,8 +78,8 @@ final class Prewarm {
           mine.forEach(pools::get);
           return keepWarm.round().map(v -> {
             // warm once the database answered: the tenant list came from it, and a ping of a
-            // pre-warmed tenant (if any) succeeded
-            warm = mine.isEmpty() || keepWarm.lastRoundOk() > 0;
+            // pre-warmed tenant (if any) succeeded or none failed (all skipped: budget full)
+            warm = mine.isEmpty() || keepWarm.lastRoundOk() > 0 || keepWarm.lastRoundFailed() == 0;
             log.debug("{} warm={} with {} pre-warmed tenants", address, warm, mine.size());
             return null;
           });

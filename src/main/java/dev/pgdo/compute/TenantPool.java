@@ -58,6 +58,8 @@ final class TenantPool implements ConnectionBudget.Holder {
    */
   static final String SESSION_RESET = "SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL; " + MemorySettings.RESET;
   static final int RESET_EVERY_LOANS = 64;
+  /** How {@link #withConnectionNow} fails when no permit is free: the budget is full, not the database broken. */
+  static final PgdoException NO_PERMIT_NOW = new PgdoException(ErrorCode.NO_COMPUTE, "no permit free");
 
   private final String tenant;
   private final String role;
@@ -227,7 +229,7 @@ final class TenantPool implements ConnectionBudget.Holder {
 
   /** Runs {@code work} only if a connection can be had at once; used by keep-warm, which must not queue. */
   <T> Future<T> withConnectionNow(Function<SqlConnection, Future<T>> work) {
-    return canStart() ? start(work, false) : Future.failedFuture(noConnection("no permit free"));
+    return canStart() ? start(work, false) : Future.failedFuture(NO_PERMIT_NOW);
   }
 
   /** A statement waiting for a connection: how to start it, how to fail it, and its deadline timer. */
