@@ -30,7 +30,7 @@ import java.util.concurrent.Executor;
  *       budget reclaims idle permits for it: the pool (a {@link Holder}) whose last statement
  *       ended longest ago, node-wide, gives its permits back, one pool for each permit waited
  *       for, so a miss costs one eviction, never one per member (an LRU cache of connections over
- *       the whole node). A tenant that holds permits waits for its own or for a release instead:
+ *       the whole node); when no pool is idle, the next one to go idle does. A tenant that holds permits waits for its own or for a release instead:
  *       a flood of one tenant never takes an idle tenant's warm connection. Whenever tickets
  *       wait that no reclaim covers ({@link #uncovered}), the waiting pool asks the members to
  *       shed an over-share tenant.</li>
@@ -151,7 +151,7 @@ public final class ConnectionBudget {
       ticket = enqueue(tenant, executor, onGrant);
       toReclaim = chooseReclaims();
     }
-    toReclaim.forEach(holder -> holder.executor().execute(holder::reclaim));
+    startReclaims(toReclaim);
     return ticket;
   }
 
@@ -230,7 +230,7 @@ public final class ConnectionBudget {
       toReclaim = chooseReclaims();
     }
     granted.forEach(ticket -> ticket.executor.execute(ticket.onGrant));
-    toReclaim.forEach(holder -> holder.executor().execute(holder::reclaim));
+    startReclaims(toReclaim);
   }
 
   /** A pool took its first permit: from now on it may be reclaimed while idle. */
@@ -249,12 +249,10 @@ public final class ConnectionBudget {
 
   /** A holder asked to give its permits back was busy again; another one is asked if tickets still wait. */
   void reclaimMissed(Holder holder) {
-    List<Holder> toReclaim;
     synchronized (this) {
       endReclaim(holder);
-      toReclaim = chooseReclaims();
     }
-    toReclaim.forEach(next -> next.executor().execute(next::reclaim));
+    becameIdle();
   }
 
   /**
@@ -265,13 +263,13 @@ public final class ConnectionBudget {
     return idlePoolWanted;
   }
 
-  /** A holder went idle while {@link #idlePoolWanted}: it may be the one to reclaim. */
+  /** A holder went idle while {@link #idlePoolWanted}: it may be the one to reclaim (so may any other idle one). */
   void becameIdle() {
     List<Holder> toReclaim;
     synchronized (this) {
       toReclaim = chooseReclaims();
     }
-    toReclaim.forEach(next -> next.executor().execute(next::reclaim));
+    startReclaims(toReclaim);
   }
 
   /**
@@ -280,6 +278,11 @@ public final class ConnectionBudget {
    */
   synchronized boolean uncovered() {
     return reclaimingPermits + Math.max(0, capacity - used) < waitingTickets;
+  }
+
+  /** Outside the monitor: asks each chosen holder, on its own event loop, to give its permits back. */
+  private static void startReclaims(List<Holder> chosen) {
+    chosen.forEach(holder -> holder.executor().execute(holder::reclaim));
   }
 
   private void endReclaim(Holder holder) {
