@@ -26,11 +26,13 @@ import java.util.concurrent.Executor;
  *       over-share tenant's.</li>
  *   <li>While other tenants wait, a tenant already at its {@linkplain #share share} gets no
  *       further permit, not even from {@link #tryAcquire}.</li>
- *   <li>When a tenant that holds no permit has to wait (its first connection: a miss), the
+ *   <li>When a tenant that uses no permit has to wait (its first connection: a miss; permits
+ *       it holds idle in another member's pool do not count, since they never come to it), the
  *       budget reclaims idle permits for it: the pool (a {@link Holder}) whose last statement
  *       ended longest ago, node-wide, gives its permits back, one pool for each permit waited
  *       for, so a miss costs one eviction, never one per member (an LRU cache of connections over
- *       the whole node); when no pool is idle, the next one to go idle does. A tenant that holds permits waits for its own or for a release instead:
+ *       the whole node); when no pool is idle, the next one to go idle does. A tenant whose
+ *       permits are busy waits for its own or for a release instead:
  *       a flood of one tenant never takes an idle tenant's warm connection. Whenever tickets
  *       wait that no reclaim covers ({@link #uncovered}), the waiting pool asks the members to
  *       shed an over-share tenant.</li>
@@ -294,15 +296,26 @@ public final class ConnectionBudget {
 
   /**
    * With the monitor held: the coldest idle holders, enough that their permits cover the
-   * waiting tickets of tenants holding no permit that no free permit or reclaim covers yet;
+   * waiting tickets of tenants using no permit (holding none, or only idle ones in other
+   * members' pools) that no free permit or reclaim covers yet;
    * they are marked as reclaiming. Scans the waiting tenants and at most {@code capacity}
    * holders, only when a ticket has to wait.
    */
   private List<Holder> chooseReclaims() {
+    if (demandByTenant.isEmpty()) {
+      idlePoolWanted = false;
+      return List.of();
+    }
+    Map<String, Integer> idleByTenant = new HashMap<>();
+    for (Holder holder : holders) {
+      if (holder.reclaimable()) {
+        idleByTenant.merge(holder.tenant(), holder.permits(), Integer::sum);
+      }
+    }
     int starving = 0;
     for (Demand demand : demandByTenant.values()) {
-      if (heldBy(demand.tenant) == 0) {
-        starving += demand.tickets.size();
+      if (heldBy(demand.tenant) <= idleByTenant.getOrDefault(demand.tenant, 0)) {
+        starving += demand.tickets.size(); // it uses none of its permits: none will come back to it
       }
     }
     List<Holder> chosen = List.of();

@@ -756,6 +756,22 @@ class ConnectionBudgetTest {
     }
 
     @Test
+    @DisplayName("a tenant whose only permits sit idle in another member's pool counts as holding none")
+    void idlePermitsElsewhereDoNotCount() {
+      ConnectionBudget budget = new ConnectionBudget(2);
+      RecordingExecutor loop = new RecordingExecutor();
+      FakeHolder cold = new FakeHolder(budget, "cold", 1, 100, loop);
+      new FakeHolder(budget, "t", 1, 200, loop); // t pre-warmed in another region's member
+      Grants grants = new Grants();
+
+      budget.request("t", DIRECT, grants.of("t"));
+      loop.runAll();
+
+      assertThat(cold.reclaimed).as("t's idle permit elsewhere never comes to this pool").isEqualTo(1);
+      assertThat(grants.order).containsExactly("t");
+    }
+
+    @Test
     @DisplayName("no pool is reclaimed while a free permit could serve the ticket")
     void freePermitsFirst() {
       ConnectionBudget budget = new ConnectionBudget(2);
