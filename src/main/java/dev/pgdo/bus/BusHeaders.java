@@ -8,6 +8,8 @@ public final class BusHeaders {
   public static final String OP_STATUS = "member.status";
   /** Asks a compute member to cancel the statement running under {@link #CANCEL_ID}; no reply. */
   public static final String OP_CANCEL = "query.cancel";
+  /** Body: a tenant id. The member opens the tenant's connection now if a permit is free (a new tenant's first query is then warm). */
+  public static final String OP_WARM = "tenant.warm";
   /** Set by the sender of a query that it may want to cancel (e.g. when the HTTP client goes away). */
   public static final String CANCEL_ID = "cancel-id";
   /** Where a member acknowledges receipt of a query at once (body: {@link #ACK_ID}); see client/Delivery. */

@@ -11,6 +11,7 @@ import dev.pgdo.routing.Topology;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
@@ -39,6 +40,8 @@ public final class PgdoClient {
   private static final long ABSENT_WAIT_MS = 3_000;
   /** The pause between two passes over an absent region: a few bus round trips, so the wait stays cheap. */
   private static final long ABSENT_RETRY_MS = 50;
+  /** How long {@link #warm} waits for the member: about a connection set-up, with a wide margin. */
+  private static final long WARM_WAIT_MS = 2_000;
   /** The deadline of {@link #create}'s client: above the default statement timeout (30 s). */
   private static final long DEFAULT_SEND_TIMEOUT_MS = 35_000;
 
@@ -113,6 +116,20 @@ public final class PgdoClient {
     for (String member : router.allMembers(colo)) {
       vertx.eventBus().send(member, new JsonObject(), options);
     }
+  }
+
+  /**
+   * Asks the tenant's home member in the region serving {@code colo} (null: the default region)
+   * to open the tenant's connection if a budget permit is free, so that its first query from
+   * there pays no connection set-up (a new tenant). Completes when the member answered, or after
+   * {@link #WARM_WAIT_MS}; never fails: a member that is absent, busy or without a free permit
+   * leaves the work to the first query.
+   */
+  public Future<Void> warm(String tenant, String colo) {
+    String home = router.route(tenant, colo).members().get(0);
+    DeliveryOptions options = new DeliveryOptions().addHeader(BusHeaders.OP, BusHeaders.OP_WARM)
+        .setSendTimeout(WARM_WAIT_MS);
+    return vertx.eventBus().request(home, tenant, options).map(Message::body).<Void>mapEmpty().otherwiseEmpty();
   }
 
   /** The region whose pool serves requests from {@code colo} (null: the default region). */

@@ -6,6 +6,7 @@ import dev.pgdo.bus.BusHeaders;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
 import dev.pgdo.bus.QueryRequest;
+import dev.pgdo.bus.TenantId;
 import dev.pgdo.config.AppConfig;
 import dev.pgdo.tenant.PgTargets;
 import dev.pgdo.tenant.TenantStore;
@@ -140,6 +141,14 @@ public final class ComputeVerticle extends VerticleBase {
     }
     if (BusHeaders.OP_CANCEL.equals(op)) {
       queries.cancel(message.headers().get(BusHeaders.CANCEL_ID));
+      return;
+    }
+    if (BusHeaders.OP_WARM.equals(op)) {
+      if (message.body() instanceof String tenant && TenantId.isValid(tenant) && !handOver.started()) {
+        keepWarm.warm(pools.get(tenant)).onComplete(done -> message.reply(null));
+      } else {
+        message.reply(null);
+      }
       return;
     }
     String receiptTo = message.headers().get(BusHeaders.ACK_TO);

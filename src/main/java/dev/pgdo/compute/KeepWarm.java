@@ -72,6 +72,20 @@ final class KeepWarm {
     }).transform(done -> Future.succeededFuture());
   }
 
+  /**
+   * Opens a new tenant's warm floor of connections now rather than at the next round, each only
+   * if a budget permit is free (a ping never waits and never makes the budget reclaim another
+   * tenant's connection). Completes once they are open or skipped; never fails.
+   */
+  Future<Void> warm(TenantPool pool) {
+    int toOpen = pool.nextWarmFloor(warmConnectionsPerTenant) - pool.connections();
+    List<Future<Boolean>> pings = new ArrayList<>();
+    for (int i = 0; i < toOpen; i++) {
+      pings.add(ping(pool));
+    }
+    return Future.join(pings).mapEmpty();
+  }
+
   /** Publishes the member's connection and warm-tenant counts. */
   void recordPools() {
     int connections = 0;

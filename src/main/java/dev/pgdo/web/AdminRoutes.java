@@ -3,8 +3,9 @@ package dev.pgdo.web;
 import dev.pgdo.bus.Addresses;
 import dev.pgdo.bus.ErrorCode;
 import dev.pgdo.bus.PgdoException;
+import dev.pgdo.bus.TenantId;
+import dev.pgdo.client.PgdoClient;
 import dev.pgdo.tenant.ServerExhaustion;
-import dev.pgdo.tenant.TenantId;
 import dev.pgdo.tenant.TenantStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -27,17 +28,22 @@ final class AdminRoutes {
   private final TenantStore tenants;
   private final TenantAuth auth;
   private final AccessControl access;
+  private final PgdoClient gateway;
 
-  AdminRoutes(Vertx vertx, TenantStore tenants, TenantAuth auth, AccessControl access) {
+  AdminRoutes(Vertx vertx, TenantStore tenants, TenantAuth auth, AccessControl access, PgdoClient gateway) {
     this.vertx = vertx;
     this.tenants = tenants;
     this.auth = auth;
     this.access = access;
+    this.gateway = gateway;
   }
 
   void mount(Router router) {
+    // after the change is announced (members drop what they held), the new tenant's home member
+    // in the region the call came from opens its connection before the 201, if a permit is free
     router.put("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 201, tenant ->
-        tenants.create(tenant).andThen(done -> changed(tenant))));
+        tenants.create(tenant).andThen(done -> changed(tenant))
+            .compose(created -> gateway.warm(tenant, QueryRoutes.colo(ctx)).map(created))));
     router.post("/v1/tenants/:tenant/token").handler(ctx -> admin(ctx, 200, tenant ->
         tenants.rotateToken(tenant).andThen(done -> changed(tenant))));
     router.get("/v1/tenants/:tenant").handler(ctx -> admin(ctx, 200, tenant -> tenants.describe(tenant)

@@ -77,8 +77,7 @@ final class QueryRoutes {
       return;
     }
     String tenant = caller.tenant();
-    String colo = ColoDetector.detect(ctx.request().getHeader("X-Colo"), ctx.request().getHeader("CF-Ray"),
-        ctx.request().getParam("colo"));
+    String colo = colo(ctx);
     metrics.request(colo, dialect.label());
     long[] routedAt = new long[1];
     auth.authenticate(tenant, caller.token(), ctx.request().remoteAddress())
@@ -155,5 +154,11 @@ final class QueryRoutes {
         .putHeader("X-Pgdo-Warm", Boolean.toString(compute.getBoolean("warm")))
         .putHeader("Server-Timing", "route;dur=" + route + ", wait;dur=" + wait + ", connect;dur=" + connect
             + ", query;dur=" + query);
+  }
+
+  /** The colo a request came from: {@code X-Colo}, else Cloudflare's {@code CF-Ray}, else {@code ?colo=} (null: none). */
+  static String colo(RoutingContext ctx) {
+    return ColoDetector.detect(ctx.request().getHeader("X-Colo"), ctx.request().getHeader("CF-Ray"),
+        ctx.request().getParam("colo"));
   }
 }

@@ -55,7 +55,7 @@ public final class WebVerticle extends VerticleBase {
         msg -> auth.invalidate(msg.body())).completion();
     AccessControl access = new AccessControl(adminToken);
     StatusCollector collector = new StatusCollector(vertx, config, node, view, metrics);
-    AdminRoutes admin = new AdminRoutes(vertx, tenants, auth, access);
+    AdminRoutes admin = new AdminRoutes(vertx, tenants, auth, access, gateway);
     OpsRoutes ops = new OpsRoutes(config, tenants, collector, access, node, registry);
 
     Router router = Router.router(vertx);

@@ -84,6 +84,36 @@ class QueryEndToEndTest {
   }
 
   @Test
+  @DisplayName("creating a tenant opens its connection on its home member before the 201, so its first query is warm")
+  void creationWarms() {
+    String fresh = node.tenantId("born-warm");
+    String freshToken = node.createTenant(fresh);
+    long backends = node.superuser().preparedQuery("select count(*) from pg_stat_activity where usename = $1")
+        .execute(io.vertx.sqlclient.Tuple.of(node.database(fresh))).await().iterator().next().getLong(0);
+    assertThat(backends).as("backends of the new tenant's role (it owns its database) before its first query")
+        .isEqualTo(1);
+
+    JsonObject first = ok(node.query(fresh, freshToken, new JsonObject().put("sql", "select 1 as one")));
+    assertThat(first.getJsonObject("compute").getBoolean("warm")).isTrue();
+  }
+
+  @Test
+  @DisplayName("a tenant created from a colo is warmed in the region serving that colo")
+  void creationWarmsTheCallersRegion() {
+    String fresh = node.tenantId("born-in-lhr");
+    HttpResponse<Buffer> created = node.send(HttpMethod.PUT, "/v1/tenants/" + fresh, TestNode.ADMIN_TOKEN, null,
+        Map.of("X-Colo", "LHR"));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    String token = created.bodyAsJsonObject().getString("token");
+
+    HttpResponse<Buffer> first = node.send(HttpMethod.POST, "/v1/query/" + fresh, token,
+        "{\"sql\":\"select 1 as one\"}", Map.of("Content-Type", "application/json", "X-Colo", "LHR"));
+    JsonObject compute = ok(first).getJsonObject("compute");
+    assertThat(compute.getString("address")).startsWith("shared-compute.weur.");
+    assertThat(compute.getBoolean("warm")).isTrue();
+  }
+
+  @Test
   @DisplayName("the query lands on the tenant's rendezvous winner, and the second one is warm")
   void stickyAndWarm() {
     String fresh = node.tenantId("sticky");
