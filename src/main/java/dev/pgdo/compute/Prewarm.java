@@ -16,7 +16,8 @@ import java.util.List;
  * gives it. The member is warm once this has run against a database that answers; until then
  * every keep-warm tick tries again. A ping skipped because the node's connection budget is full
  * (more tenants in the registry than connections: other members pre-warmed first) is no failure:
- * the member is then warm without it, and its tenants' first queries reclaim idle connections. Not thread-safe: the member's event loop.
+ * the member is then warm without it, and its tenants' first queries reclaim idle connections.
+ * Not thread-safe: the member's event loop.
  */
 final class Prewarm {
 
