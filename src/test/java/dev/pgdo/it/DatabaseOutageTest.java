@@ -27,6 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DatabaseOutageTest {
 
   private static final JsonObject SELECT = new JsonObject().put("sql", "select 1 as one");
+  /** Tenants created from this colo have no connection in the default region, where the queries go. */
+  private static final String NO_CONNECTION_HERE = "NRT";
 
   private static ThrowawayPostgres postgres;
   private static TestNode node;
@@ -53,7 +55,7 @@ class DatabaseOutageTest {
   @DisplayName("a hung postmaster (SIGSTOP): a query needing a new connection answers 503 at the pool's timeout")
   void hungPostmasterAnswers503() throws InterruptedException {
     String tenant = node.tenantId("hung");
-    String token = node.createTenant(tenant);
+    String token = node.createTenant(tenant, NO_CONNECTION_HERE);
     assertThat(node.query(tenant, "wrong", SELECT).statusCode()).isEqualTo(401); // caches the credential only
     postgres.pause();
     try {
@@ -74,7 +76,7 @@ class DatabaseOutageTest {
     String warm = node.tenantId("warm");
     String warmToken = node.createTenant(warm);
     String cold = node.tenantId("cold");
-    String coldToken = node.createTenant(cold);
+    String coldToken = node.createTenant(cold, NO_CONNECTION_HERE);
     String unknown = node.tenantId("unknown");
     assertThat(node.query(warm, warmToken, SELECT).statusCode()).isEqualTo(200);
     // cache both credentials without opening a connection for the cold tenant
