@@ -28,14 +28,14 @@ import java.util.concurrent.Executor;
  *       further permit, not even from {@link #tryAcquire}.</li>
  *   <li>When a tenant that uses no permit has to wait (its first connection: a miss; permits
  *       it holds idle in another member's pool do not count, since they never come to it), the
- *       budget reclaims idle permits for it: the pool (a {@link Holder}) whose last statement
- *       ended longest ago, node-wide, gives its permits back, one pool for each permit waited
- *       for, so a miss costs one eviction, never one per member (an LRU cache of connections over
- *       the whole node); when no pool is idle, the next one to go idle does. A tenant whose
- *       permits are busy waits for its own or for a release instead:
- *       a flood of one tenant never takes an idle tenant's warm connection. Whenever tickets
- *       wait that no reclaim covers ({@link #uncovered}), the waiting pool asks the members to
- *       shed an over-share tenant.</li>
+ *       budget reclaims one idle pool for it: the pool (a {@link Holder}) whose last statement
+ *       ended longest ago, node-wide, so a miss costs one eviction, never one per member (an LRU
+ *       cache of connections over the whole node); when no pool is idle, the next one to go idle
+ *       is. A tenant whose permits are busy waits for its own or for a release instead. And while
+ *       any tenant uses more than its share, nothing is reclaimed: that tenant is shed, so a
+ *       flood never takes an idle tenant's warm connection. Whenever tickets wait that no
+ *       reclaim covers ({@link #uncovered}), the waiting pool asks the members to shed an
+ *       over-share tenant.</li>
  * </ul>
  * A tenant's share is max-min fair: the permits not held by tenants that are satisfied (hold
  * some, want no more, and use them: idle permits count as free, since they can be reclaimed),
@@ -306,16 +306,15 @@ public final class ConnectionBudget {
       idlePoolWanted = false;
       return List.of();
     }
-    Map<String, Integer> idleByTenant = new HashMap<>();
-    for (Holder holder : holders) {
-      if (holder.reclaimable()) {
-        idleByTenant.merge(holder.tenant(), holder.permits(), Integer::sum);
-      }
+    Map<String, Integer> idle = idleByTenant();
+    if (anyOverShare(idle)) {
+      idlePoolWanted = false; // shedding that tenant frees permits; an idle tenant keeps its warm connection
+      return List.of();
     }
     int starving = 0;
     for (Demand demand : demandByTenant.values()) {
-      if (heldBy(demand.tenant) <= idleByTenant.getOrDefault(demand.tenant, 0)) {
-        starving += demand.tickets.size(); // it uses none of its permits: none will come back to it
+      if (busyHeldBy(demand.tenant, idle) == 0) {
+        starving++; // one permit for its first connection (the miss); its other statements wait for that one
       }
     }
     List<Holder> chosen = List.of();
@@ -343,6 +342,31 @@ public final class ConnectionBudget {
     return chosen;
   }
 
+  /** Permits of idle holders, per tenant. */
+  private Map<String, Integer> idleByTenant() {
+    Map<String, Integer> idle = new HashMap<>();
+    for (Holder holder : holders) {
+      if (holder.reclaimable()) {
+        idle.merge(holder.tenant(), holder.permits(), Integer::sum);
+      }
+    }
+    return idle;
+  }
+
+  /** Permits the tenant uses: those it holds less those sitting in its idle pools. */
+  private int busyHeldBy(String tenant, Map<String, Integer> idle) {
+    return Math.max(0, heldBy(tenant) - idle.getOrDefault(tenant, 0));
+  }
+
+  private boolean anyOverShare(Map<String, Integer> idle) {
+    for (String tenant : held.keySet()) {
+      if (othersWait(tenant) && busyHeldBy(tenant, idle) > share(tenant)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * The most permits {@code tenant} may hold while other tenants wait: the permits that the
    * tenants wanting no more do not hold and use, split evenly between the waiting tenants and
@@ -367,9 +391,12 @@ public final class ConnectionBudget {
     return Math.max(1, free / wanting);
   }
 
-  /** True when other tenants wait for a permit and {@code tenant} holds more than its share. */
+  /**
+   * True when other tenants wait for a permit and {@code tenant} uses more than its share (its
+   * idle permits do not count: they are the budget's to reclaim).
+   */
   synchronized boolean overShare(String tenant) {
-    return othersWait(tenant) && heldBy(tenant) > share(tenant);
+    return othersWait(tenant) && busyHeldBy(tenant, idleByTenant()) > share(tenant);
   }
 
   synchronized int heldBy(String tenant) {

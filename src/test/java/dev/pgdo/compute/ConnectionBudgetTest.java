@@ -772,6 +772,22 @@ class ConnectionBudgetTest {
     }
 
     @Test
+    @DisplayName("while a tenant uses more than its share, no idle pool is reclaimed: that tenant is to be shed instead")
+    void overShareTenantShedFirst() {
+      ConnectionBudget budget = new ConnectionBudget(3);
+      FakeHolder calm = new FakeHolder(budget, "calm", 1, 100);
+      FakeHolder flood = new FakeHolder(budget, "flood", 2, 200);
+      flood.idle = false;
+      budget.request("flood", DIRECT, () -> { });
+
+      budget.request("cold", DIRECT, () -> { });
+
+      assertThat(budget.overShare("flood")).as("flood uses 2 of a share of 1").isTrue();
+      assertThat(calm.reclaimed).as("calm keeps its warm connection").isZero();
+      assertThat(budget.uncovered()).as("cold's pool asks the members to shed flood").isTrue();
+    }
+
+    @Test
     @DisplayName("no pool is reclaimed while a free permit could serve the ticket")
     void freePermitsFirst() {
       ConnectionBudget budget = new ConnectionBudget(2);
