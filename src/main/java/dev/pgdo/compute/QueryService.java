@@ -53,9 +53,16 @@ final class QueryService {
           used[0] = pool;
           QueryRequest admitted = pool.admit(request);
           return executor.execute(admitted, pool, cancelId, use)
-              .recover(err -> SharedMemoryRetry.mayRetry(err, admitted) && pool.lockPenalty() == null
-                  ? once(() -> executor.execute(admitted, pool, cancelId, use), err)
-                  : Future.failedFuture(err));
+              .recover(err -> {
+                if (err == TenantPool.CLOSED_BEFORE_START && !pools.closedAll()) {
+                  // evicted before the statement started: the tenant's next pool runs it, once
+                  used[0] = pools.get(request.tenant());
+                  return executor.execute(admitted, used[0], cancelId, use);
+                }
+                return SharedMemoryRetry.mayRetry(err, admitted) && pool.lockPenalty() == null
+                    ? once(() -> executor.execute(admitted, pool, cancelId, use), err)
+                    : Future.failedFuture(err);
+              });
         })
         .andThen(done -> finished())
         .map(body -> {

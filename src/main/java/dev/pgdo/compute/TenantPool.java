@@ -58,6 +58,12 @@ final class TenantPool implements ConnectionBudget.Holder {
    */
   static final String SESSION_RESET = "SELECT pg_catalog.pg_advisory_unlock_all(); CLOSE ALL; " + MemorySettings.RESET;
   static final int RESET_EVERY_LOANS = 64;
+  /**
+   * How a statement fails that a retired pool never started (it was evicted while the statement
+   * waited for its first permit, or before it arrived): safe to run on the tenant's next pool.
+   */
+  static final PgdoException CLOSED_BEFORE_START = new PgdoException(ErrorCode.NO_COMPUTE,
+      "the tenant's connections are closing");
   /** How {@link #withConnectionNow} fails when no permit is free: the budget is full, not the database broken. */
   static final PgdoException NO_PERMIT_NOW = new PgdoException(ErrorCode.NO_COMPUTE, "no permit free");
 
@@ -213,7 +219,7 @@ final class TenantPool implements ConnectionBudget.Holder {
       return start(work, true);
     }
     if (closed || (retired && permits == 0)) {
-      return Future.failedFuture(noConnection("the tenant's connections are closing"));
+      return Future.failedFuture(CLOSED_BEFORE_START);
     }
     if (waiting.size() >= maxWaiting) {
       return Future.failedFuture(noConnection("too many statements are waiting for a connection"));
@@ -401,14 +407,14 @@ final class TenantPool implements ConnectionBudget.Holder {
    * and a tenant under its share would wait for all of it.
    */
   void shedWaiting() {
-    failWaiting("the tenant holds more than its share of connections while other tenants wait; retry");
+    failWaiting(noConnection("the tenant holds more than its share of connections while other tenants wait; retry"));
   }
 
-  /** Fails every waiting statement with {@code no_compute} and withdraws their budget tickets. */
-  private void failWaiting(String why) {
+  /** Fails every waiting statement with {@code failure} ({@code no_compute}) and withdraws their budget tickets. */
+  private void failWaiting(PgdoException failure) {
     waiting.forEach(waiter -> {
       vertx.cancelTimer(waiter.deadline);
-      waiter.result.tryFail(noConnection(why));
+      waiter.result.tryFail(failure);
     });
     waiting.clear();
     balanceTickets();
@@ -419,7 +425,7 @@ final class TenantPool implements ConnectionBudget.Holder {
     if (retired && !closed && inFlight == 0) {
       closed = true;
       reclaimable = false;
-      failWaiting("the tenant's connections are closing");
+      failWaiting(CLOSED_BEFORE_START);
       int held = permits;
       permits = 0;
       pool.close().onComplete(done -> budget.closed(this, held));

@@ -33,6 +33,7 @@ final class TenantPools {
   private final Cache<String, TenantPool> pools;
   private final TenantRestrictions restrictions;
   private long evictions;
+  private boolean closedAll;
 
   TenantPools(Vertx vertx, PgTargets targets, AppConfig.Compute settings, ConnectionBudget budget, int maxWaiting) {
     this.vertx = vertx;
@@ -102,7 +103,13 @@ final class TenantPools {
   }
 
   void closeAll() {
+    closedAll = true;
     pools.invalidateAll();
+  }
+
+  /** True once {@link #closeAll} ran: the member stops, and no pool should be opened again. */
+  boolean closedAll() {
+    return closedAll;
   }
 
   private TenantPool create(String tenant) {

@@ -421,6 +421,27 @@ class TenantPoolTest {
   }
 
   @Test
+  @DisplayName("a pool retired while its statement waits for a first permit fails it as never started (the member runs it on the next pool)")
+  void retiredBeforeStart() throws Exception {
+    ConnectionBudget budget = new ConnectionBudget(1);
+    TenantPool a = pool("a", budget, 1);
+    TenantPool b = pool("b", budget, 1);
+    Statements s = on(Statements::new);
+
+    Future<String> a1 = on(() -> s.gated(a, "a1"));
+    awaitStarted(s, 1);
+    Future<String> b1 = on(() -> s.quick(b, "b1"));
+    run(b::retire); // e.g. the member's pool cache evicted b while b1 waited
+
+    b1.transform(done -> Future.succeededFuture()).await(AWAIT_S, TimeUnit.SECONDS);
+    assertThat(b1.failed()).isTrue();
+    assertThat(b1.cause()).as("the very failure QueryService runs again").isSameAs(TenantPool.CLOSED_BEFORE_START);
+    assertThat(on(() -> s.events)).as("b1 never started").doesNotContain("b1 started");
+    run(() -> s.open(0));
+    assertThat(a1.await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("a1");
+  }
+
+  @Test
   @DisplayName("an idle pool is reclaimed for a tenant waiting: it closes at once and hands over its permits")
   void idlePoolReclaimed() throws Exception {
     ConnectionBudget budget = new ConnectionBudget(2);
