@@ -402,43 +402,45 @@ class TenantPoolTest {
   @Test
   @DisplayName("a tenant waiting with no permit gets the permit of the busy pool as soon as that pool goes idle")
   void reclaimedWhenItGoesIdle() throws Exception {
-    ConnectionBudget budget = new ConnectionBudget(1);
-    TenantPool a = pool("a", budget, 1);
-    TenantPool b = pool("b", budget, 1);
-    Statements s = on(Statements::new);
+    OnlyPermitBusy t = onlyPermitBusy();
+    assertThat(t.budget.waiting()).as("b waits: a is busy, so nothing can be reclaimed yet").isEqualTo(1);
 
-    Future<String> a1 = on(() -> s.gated(a, "a1"));
-    awaitStarted(s, 1);
-    Future<String> b1 = on(() -> s.quick(b, "b1"));
-    assertThat(budget.waiting()).as("b waits: a is busy, so nothing can be reclaimed yet").isEqualTo(1);
+    run(() -> t.s.open(0));
 
-    run(() -> s.open(0));
-
-    assertThat(a1.await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("a1");
-    assertThat(b1.await(AWAIT_S, TimeUnit.SECONDS)).as("b ran on the permit a gave back once idle").isEqualTo("b1");
-    assertThat(budget.heldBy("a")).isZero();
-    assertThat(budget.heldBy("b")).isEqualTo(1);
+    assertThat(t.a1.await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("a1");
+    assertThat(t.b1.await(AWAIT_S, TimeUnit.SECONDS)).as("b ran on the permit a gave back once idle").isEqualTo("b1");
+    assertThat(t.budget.heldBy("a")).isZero();
+    assertThat(t.budget.heldBy("b")).isEqualTo(1);
   }
 
   @Test
   @DisplayName("a pool retired while its statement waits for a first permit fails it as never started (the member runs it on the next pool)")
   void retiredBeforeStart() throws Exception {
+    OnlyPermitBusy t = onlyPermitBusy();
+    run(t.b::retire); // e.g. the member's pool cache evicted b while b1 waited
+
+    t.b1.transform(done -> Future.succeededFuture()).await(AWAIT_S, TimeUnit.SECONDS);
+    assertThat(t.b1.failed()).isTrue();
+    assertThat(t.b1.cause()).as("the very failure QueryService runs again").isSameAs(TenantPool.CLOSED_BEFORE_START);
+    assertThat(on(() -> t.s.events)).as("b1 never started").doesNotContain("b1 started");
+    run(() -> t.s.open(0));
+    assertThat(t.a1.await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("a1");
+  }
+
+  /** The node's only permit, busy with a's gated statement a1, while b's statement b1 waits for it. */
+  private record OnlyPermitBusy(ConnectionBudget budget, TenantPool a, TenantPool b, Statements s,
+                                Future<String> a1, Future<String> b1) {
+  }
+
+  private OnlyPermitBusy onlyPermitBusy() throws Exception {
     ConnectionBudget budget = new ConnectionBudget(1);
     TenantPool a = pool("a", budget, 1);
     TenantPool b = pool("b", budget, 1);
     Statements s = on(Statements::new);
-
     Future<String> a1 = on(() -> s.gated(a, "a1"));
     awaitStarted(s, 1);
     Future<String> b1 = on(() -> s.quick(b, "b1"));
-    run(b::retire); // e.g. the member's pool cache evicted b while b1 waited
-
-    b1.transform(done -> Future.succeededFuture()).await(AWAIT_S, TimeUnit.SECONDS);
-    assertThat(b1.failed()).isTrue();
-    assertThat(b1.cause()).as("the very failure QueryService runs again").isSameAs(TenantPool.CLOSED_BEFORE_START);
-    assertThat(on(() -> s.events)).as("b1 never started").doesNotContain("b1 started");
-    run(() -> s.open(0));
-    assertThat(a1.await(AWAIT_S, TimeUnit.SECONDS)).isEqualTo("a1");
+    return new OnlyPermitBusy(budget, a, b, s, a1, b1);
   }
 
   @Test
