@@ -279,7 +279,12 @@ public final class ConnectionBudget {
    * permits, so only a running statement's end (or a shed over-share tenant) frees one.
    */
   synchronized boolean uncovered() {
-    return reclaimingPermits + Math.max(0, capacity - used) < waitingTickets;
+    return coveredPermits() < waitingTickets;
+  }
+
+  /** Permits waiting tickets can count on: the free ones and those that reclaims under way will return. */
+  private int coveredPermits() {
+    return reclaimingPermits + Math.max(0, capacity - used);
   }
 
   /** Outside the monitor: asks each chosen holder, on its own event loop, to give its permits back. */
@@ -318,7 +323,7 @@ public final class ConnectionBudget {
       }
     }
     List<Holder> chosen = List.of();
-    while (reclaimingPermits + Math.max(0, capacity - used) < starving) {
+    while (coveredPermits() < starving) {
       Holder coldest = null;
       for (Holder holder : holders) {
         if (holder.reclaimable() && !reclaiming.containsKey(holder)
@@ -360,7 +365,7 @@ public final class ConnectionBudget {
 
   private boolean anyOverShare(Map<String, Integer> idle) {
     for (String tenant : held.keySet()) {
-      if (othersWait(tenant) && busyHeldBy(tenant, idle) > share(tenant)) {
+      if (othersWait(tenant) && busyHeldBy(tenant, idle) > share(tenant, idle)) {
         return true;
       }
     }
@@ -373,6 +378,11 @@ public final class ConnectionBudget {
    * this one.
    */
   synchronized int share(String tenant) {
+    return share(tenant, idleByTenant());
+  }
+
+  /** {@link #share} with the idle permits per tenant already counted ({@link #idleByTenant}). */
+  private int share(String tenant, Map<String, Integer> idle) {
     int wanting = 1;
     int heldByWanting = heldBy(tenant);
     for (String waiting : demandByTenant.keySet()) {
@@ -382,9 +392,9 @@ public final class ConnectionBudget {
       }
     }
     int idleElsewhere = 0;
-    for (Holder holder : holders) {
-      if (holder.reclaimable() && !holder.tenant().equals(tenant) && !demandByTenant.containsKey(holder.tenant())) {
-        idleElsewhere += holder.permits();
+    for (Map.Entry<String, Integer> idlePermits : idle.entrySet()) {
+      if (!idlePermits.getKey().equals(tenant) && !demandByTenant.containsKey(idlePermits.getKey())) {
+        idleElsewhere += idlePermits.getValue();
       }
     }
     int free = capacity - Math.max(0, used - heldByWanting - idleElsewhere);
@@ -396,7 +406,11 @@ public final class ConnectionBudget {
    * idle permits do not count: they are the budget's to reclaim).
    */
   synchronized boolean overShare(String tenant) {
-    return othersWait(tenant) && busyHeldBy(tenant, idleByTenant()) > share(tenant);
+    if (!othersWait(tenant)) {
+      return false;
+    }
+    Map<String, Integer> idle = idleByTenant();
+    return busyHeldBy(tenant, idle) > share(tenant, idle);
   }
 
   synchronized int heldBy(String tenant) {

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -78,7 +79,7 @@ final class TenantPool implements ConnectionBudget.Holder {
   private final int maxWaiting;
   private final long maxWaitMs;
   private final Runnable budgetExhausted;
-  private final Runnable evictSelf;
+  private final Consumer<TenantPool> evictSelf;
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
   /** Budget tickets this pool holds for its waiting statements: never more than it could use. */
   private final ArrayDeque<ConnectionBudget.Ticket> tickets = new ArrayDeque<>();
@@ -105,12 +106,12 @@ final class TenantPool implements ConnectionBudget.Holder {
    * @param role            the tenant's PostgreSQL role, the key of its restrictions
    * @param budgetExhausted called when a statement has to wait for the node's budget and no
    *                        idle pool could be reclaimed for it
-   * @param evictSelf       called when the budget reclaims this idle pool: its owner drops it,
-   *                        which {@linkplain #retire retires} it
+   * @param evictSelf       called with this pool when the budget reclaims it while idle: its owner
+   *                        drops it, which {@linkplain #retire retires} it
    */
   TenantPool(String tenant, String role, Pool pool, Vertx vertx, ConnectionBudget budget,
              TenantRestrictions restrictions, int maxConnections, int maxWaiting, long maxWaitMs,
-             Runnable budgetExhausted, Runnable evictSelf) {
+             Runnable budgetExhausted, Consumer<TenantPool> evictSelf) {
     this.tenant = tenant;
     this.role = role;
     this.pool = pool;
@@ -164,7 +165,7 @@ final class TenantPool implements ConnectionBudget.Holder {
       budget.reclaimMissed(this);
       return;
     }
-    evictSelf.run();
+    evictSelf.accept(this);
     if (!retired) { // its owner no longer held it
       retire();
     }

@@ -120,8 +120,7 @@ final class TenantPools {
         .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
     PgConnectOptions connect = targets.tenant(tenant)
         .setPreparedStatementCacheSqlFilter(StatementCachePolicy::cacheable);
-    TenantPool[] created = new TenantPool[1];
-    created[0] = new TenantPool(tenant, connect.getUser(),
+    return new TenantPool(tenant, connect.getUser(),
         PgBuilder.pool().with(options).connectingTo(connect).using(vertx)
             // each new connection gets its wire tap, then goes to the pool (close() hands it over)
             .withConnectHandler(conn -> {
@@ -131,7 +130,6 @@ final class TenantPools {
             .build(),
         vertx, budget, restrictions, settings.connectionsPerTenant(), maxWaiting, settings.connectTimeoutMs(),
         () -> vertx.eventBus().publish(Addresses.BUDGET_PRESSURE, tenant),
-        () -> evict(created[0]));
-    return created[0];
+        this::evict);
   }
 }

@@ -73,7 +73,7 @@ public final class Secrets {
    */
   public String roleVerifier(String role) {
     try {
-      byte[] salt = Arrays.copyOf(HexFormat.of().parseHex(hmacHex("scram-salt:" + role)), 16);
+      byte[] salt = Arrays.copyOf(hmac(tenantSecret, "scram-salt:" + role), 16);
       // the password is hex digits, which SASLprep leaves as they are
       PBEKeySpec spec = new PBEKeySpec(rolePassword(role).toCharArray(), salt, ROLE_SCRAM_ITERATIONS, 256);
       byte[] saltedPassword = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();

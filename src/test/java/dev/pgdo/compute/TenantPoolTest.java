@@ -127,7 +127,7 @@ class TenantPoolTest {
           })
           .build();
       TenantPool pool = new TenantPool(tenant, "role_" + tenant, sql, vertx, budget, TenantRestrictions.of(vertx),
-          maxConnections, maxWaiting, maxWaitMs, budgetExhausted, () -> { }); // no owner: a reclaimed pool retires itself
+          maxConnections, maxWaiting, maxWaitMs, budgetExhausted, self -> { }); // no owner: a reclaimed pool retires itself
       pools.add(pool);
       return pool;
     });
@@ -361,16 +361,14 @@ class TenantPoolTest {
   @Test
   @DisplayName("a retired pool finishes its in-flight and queued statements, then closes and gives its permits to the tenant waiting")
   void retireFinishesThenGivesPermitsBack() throws Exception {
-    ConnectionBudget budget = new ConnectionBudget(1);
-    TenantPool a = pool("a", budget, 1);
-    TenantPool b = pool("b", budget, 1);
-    Statements s = on(Statements::new);
-
-    Future<String> a1 = on(() -> s.gated(a, "a1"));
-    awaitStarted(s, 1);
+    OnlyPermitBusy t = onlyPermitBusy();
+    ConnectionBudget budget = t.budget;
+    TenantPool a = t.a;
+    Statements s = t.s;
+    Future<String> a1 = t.a1;
+    Future<String> b1 = t.b1;
     Future<String> a2 = on(() -> s.quick(a, "a2"));
-    Future<String> b1 = on(() -> s.quick(b, "b1"));
-    assertThat(budget.waiting()).as("b waits for the node's only permit").isEqualTo(1);
+    assertThat(budget.waiting()).as("b waits for the node's only permit; a2 waits in a's own queue").isEqualTo(1);
 
     run(a::retire);
 
